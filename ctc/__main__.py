@@ -1,0 +1,5 @@
+"""``python -m ctc`` runs the ctc command."""
+
+from ctc.cli import main
+
+main()

@@ -1,0 +1,201 @@
+"""The ``ctc`` command: a thin layer over ctc.dsl, ctc.compiler and ctc.runtime.
+
+Spec problems are printed as ``path:line:col: message`` on stderr with exit
+status 1 (never a traceback); usage errors exit with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ctc import __version__
+from ctc.dsl.errors import SpecErrors
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_PATHS = click.argument("paths", nargs=-1, required=True,
+                        type=click.Path(exists=True, path_type=Path))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"ctc: error: {message}", err=True)
+    sys.exit(1)
+
+
+def reports_errors(fn: F) -> F:
+    """Turn spec errors and runtime failures into clear messages and exit status 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SpecErrors as exc:
+            for err in exc.errors:
+                click.echo(str(err), err=True)
+            n = len(exc.errors)
+            click.echo(f"ctc: {n} problem{'s' if n != 1 else ''} found", err=True)
+            sys.exit(1)
+        except (OSError, ValueError) as exc:
+            _fail(str(exc))
+        except Exception as exc:  # Spark errors: show the message, not the JVM stack
+            if type(exc).__module__.startswith(("pyspark", "py4j")):
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                _fail(f"Spark: {first}")
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ctc")
+def main() -> None:
+    """Coat Tail Capital: crypto market anomaly detectors as YAML specs, compiled to Spark SQL.
+
+    \b
+    Typical use:
+      ctc validate detectors/
+      ctc compile --explain detectors/whale.yaml
+      ctc simulate --hours 3 --out var/trades.jsonl
+      ctc backtest detectors/ --input var/trades.jsonl
+      ctc test detectors/
+    """
+
+
+@main.command()
+@_PATHS
+@reports_errors
+def validate(paths: Sequence[Path]) -> None:
+    """Check specs (files or folders): YAML, JSON Schema, SQL, columns, functions.
+
+    Starts no JVM. Prints one line per problem as path:line:col: message.
+    """
+    from ctc.compiler import compile_paths
+
+    plans = compile_paths(list(paths))
+    for p in plans:
+        click.echo(f"ok  {p.module} {p.name}  ({p.spec_path})")
+    click.echo(f"{len(plans)} spec{'s' if len(plans) != 1 else ''} valid")
+
+
+@main.command("compile")
+@_PATHS
+@click.option("--explain", is_flag=True, help="Describe each plan for a person.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write <module-name>.sql per detector into this folder.")
+@reports_errors
+def compile_(paths: Sequence[Path], explain: bool, out_dir: Path | None) -> None:
+    """Compile specs to Spark SQL plans (no JVM is started).
+
+    Prints the SQL of every stage, or with --explain a readable account of the
+    plan: source, stages and their SQL, window and watermark, state and its bound,
+    alert rules with severity bands and params, message template, sinks.
+    """
+    from ctc.compiler import compile_paths
+    from ctc.compiler.explain import explain as render
+
+    plans = compile_paths(list(paths))
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for p in plans:
+            target = out_dir / f"{p.name}.sql"
+            target.write_text(p.sql_script(), encoding="utf-8")
+            click.echo(f"wrote {target}", err=True)
+    if explain:
+        click.echo("\n".join(render(p) for p in plans), nl=False)
+    elif not out_dir:
+        click.echo("\n".join(p.sql_script() for p in plans), nl=False)
+
+
+def _summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
+    order = ["critical", "high", "medium", "low"]
+    counts = Counter((a["module_id"], a["alert_type"], a["severity"]) for a in alerts)
+    lines = [f"{'module':8} {'detector':20} {'alert type':22} "
+             + " ".join(f"{s:>8}" for s in order) + f" {'total':>7}"]
+    for p in plans:
+        types = [r.type for r in p.alert_rules]
+        for t in types:
+            row = [counts.get((p.module, t, s), 0) for s in order]
+            lines.append(f"{p.module:8} {p.name:20} {t:22} "
+                         + " ".join(f"{n:>8}" for n in row) + f" {sum(row):>7}")
+    lines.append(f"{'':52}{'':>{9 * len(order)}} {len(alerts):>6}")
+    return "\n".join(lines)
+
+
+@main.command()
+@_PATHS
+@click.option("--input", "input_path", required=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="Unified trade events as JSON lines (a file or a folder of files).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table: a summary per detector and severity; "
+              "json: one alert record per line.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the output here instead of stdout.")
+@reports_errors
+def backtest(paths: Sequence[Path], input_path: Path, fmt: str, out_file: Path | None) -> None:
+    """Run detectors in Spark batch mode over recorded or simulated trades."""
+    from ctc.compiler import compile_paths
+    from ctc.runtime.backtest import run_backtest, stderr_progress
+    from ctc.runtime.spark import get_spark
+
+    plans = compile_paths(list(paths))
+    stderr_progress(f"{len(plans)} detectors compiled; starting Spark")
+    result = run_backtest(get_spark("ctc-backtest"), plans, input_path, stderr_progress)
+    if fmt == "json":
+        text = "".join(
+            json.dumps({**a, "detected_at": a["detected_at"].isoformat().replace("+00:00", "Z")})
+            + "\n" for a in result.alerts)
+    else:
+        c = result.counts
+        text = (f"input: {c.read} records, {c.used} used, {c.rejected} rejected, "
+                f"{c.duplicates} duplicates dropped\n\n"
+                + _summary_table(result.alerts, result.plans)
+                + f"\n\n{len(result.alerts)} alerts in {result.seconds:.1f} s\n")
+    if out_file:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text, encoding="utf-8")
+        stderr_progress(f"wrote {out_file}")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@reports_errors
+def test_(paths: Sequence[Path]) -> None:
+    """Run each detector's fixtures (detectors/fixtures/<spec>/*.yaml); default: detectors/."""
+    from ctc.dsl.load import spec_files
+    from ctc.runtime.fixtures import run_fixtures
+    from ctc.runtime.spark import get_spark
+
+    files = spec_files(list(paths) or [Path("detectors")])
+    results = run_fixtures(get_spark("ctc-test"), files)
+    failed = 0
+    for r in results:
+        click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.name}  ({r.alerts} alerts)")
+        for p in r.problems:
+            click.echo(f"      {p}")
+        failed += not r.passed
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed or not results:
+        if not results:
+            click.echo("ctc: no fixtures found", err=True)
+        sys.exit(1)
+
+
+def _register_optional() -> None:
+    """Commands of other units, registered when their modules are present."""
+    from ctc.simulate import simulate_command
+
+    main.add_command(simulate_command)
+
+
+_register_optional()

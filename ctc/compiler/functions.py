@@ -1,0 +1,92 @@
+"""The function allow-list: the only SQL functions a spec may call.
+
+Spec SQL is untrusted text. Instead of denying known-dangerous functions
+(``reflect``, ``java_method``, ``read_files`` …), which misses new ones, only
+the functions listed here compile. Each name is resolved once, through sqlglot's
+own Spark parser, to the expression class it parses to.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+#: Row-level (scalar) functions, by their Spark SQL names.
+SCALAR_FUNCTIONS = """
+abs round bround floor ceil ceiling sqrt cbrt exp ln log log10 log2 pow power sign signum
+greatest least try_divide nullif coalesce ifnull nvl if isnull isnotnull nanvl
+lower upper concat concat_ws substring substr length trim ltrim rtrim replace lpad rpad
+format_number format_string startswith endswith contains
+date_trunc unix_seconds unix_millis unix_micros timestamp_seconds timestamp_millis
+to_timestamp to_date date_format hour minute second dayofweek day month year
+get_json_object to_json named_struct sha2 md5 cast try_cast
+""".split()
+
+#: Aggregate functions, by their Spark SQL names (allowed in aggregate: and baseline.stats:).
+AGGREGATE_FUNCTIONS = """
+sum count count_if avg mean min max stddev stddev_samp stddev_pop variance var_samp var_pop
+first last max_by min_by approx_count_distinct percentile_approx bool_or bool_and
+""".split()
+
+#: Aggregates that a baseline may compute over earlier windows.
+BASELINE_FUNCTIONS = "avg mean stddev stddev_samp stddev_pop count min max sum".split()
+
+
+def _resolve(name: str) -> type[exp.Expression] | str:
+    """The sqlglot class ``name(...)`` parses to, or the lower-case name if it is anonymous."""
+    for args in ("x", "x, y", "x AS double"):
+        try:
+            node = sqlglot.parse_one(f"{name}({args})", read="spark")
+        except ParseError:
+            continue
+        if isinstance(node, exp.Anonymous):
+            return name.lower()
+        return type(node)
+    raise ValueError(f"cannot resolve function {name}")  # pragma: no cover
+
+
+@cache
+def allowed() -> tuple[dict[type[exp.Expression], str], dict[str, str], set[str]]:
+    """(class → name, anonymous name → name, aggregate names) of the allow-list."""
+    classes: dict[type[exp.Expression], str] = {}
+    anonymous: dict[str, str] = {}
+    aggregates: set[str] = set()
+    for name in SCALAR_FUNCTIONS + AGGREGATE_FUNCTIONS:
+        r = _resolve(name)
+        if isinstance(r, str):
+            anonymous[r] = name
+        else:
+            classes.setdefault(r, name)
+        if name in AGGREGATE_FUNCTIONS:
+            aggregates.add(name)
+    return classes, anonymous, aggregates
+
+
+def function_name(node: exp.Expression) -> str:
+    """The SQL name of a function node as a user wrote it (best effort), lower case."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return type(node).__name__.lower()
+
+
+def is_allowed_function(node: exp.Func) -> bool:
+    """True when the function node is on the allow-list."""
+    classes, anonymous, _ = allowed()
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower() in anonymous
+    return type(node) in classes
+
+
+def is_aggregate(node: exp.Expression) -> bool:
+    """True for aggregate function calls (SUM, COUNT, STDDEV_SAMP …)."""
+    if isinstance(node, exp.AggFunc):
+        return True
+    if isinstance(node, exp.Anonymous):
+        _, _, aggregates = allowed()
+        return str(node.name).lower() in aggregates
+    return False

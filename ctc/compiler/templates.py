@@ -1,0 +1,99 @@
+"""Compile an alert's Jinja message template into one Spark SQL string expression.
+
+Messages are rendered by Spark, row by row, identically in streaming and batch.
+Only a safe subset of Jinja compiles: literal text, ``{{ column }}``,
+``{{ params.name }}`` and the filters below. Anything else (statements, calls,
+attribute access) is an error, so a template can't run code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import jinja2
+from jinja2 import nodes
+from sqlglot import exp
+
+from ctc.compiler.expressions import FragmentError, _literal, _suggest
+from ctc.dsl.model import ParamValue
+
+#: filter name → (number of int arguments allowed, description)
+FILTERS: dict[str, tuple[int, str]] = {
+    "round": (1, "round(n): the number rounded to n decimals"),
+    "number": (1, "number(n): with thousands separators and n decimals, e.g. 1,234,567.89"),
+    "abs": (0, "abs: the absolute value"),
+    "upper": (0, "upper: upper case"),
+    "lower": (0, "lower: lower case"),
+}
+
+_ENV = jinja2.Environment(autoescape=False)
+
+
+def _filter(name: str, arg: exp.Expression, args: list[int], line: int) -> exp.Expression:
+    if name not in FILTERS:
+        raise FragmentError(line, 1, f"unknown template filter '{name}'{_suggest(name, list(FILTERS))}"
+                            f"; allowed: {', '.join(FILTERS)}")
+    if len(args) > FILTERS[name][0]:
+        raise FragmentError(line, 1, f"filter '{name}' takes {FILTERS[name][0]} argument(s)")
+    if name == "round":
+        digits = args[0] if args else 0
+        return exp.Round(this=arg, decimals=exp.Literal.number(digits))
+    if name == "number":
+        digits = args[0] if args else 0
+        return exp.Anonymous(this="FORMAT_NUMBER", expressions=[arg, exp.Literal.number(digits)])
+    if name == "abs":
+        return exp.Abs(this=arg)
+    if name == "upper":
+        return exp.Upper(this=arg)
+    return exp.Lower(this=arg)
+
+
+def _value(node: nodes.Expr, columns: Mapping[str, str], params: Mapping[str, ParamValue]
+           ) -> exp.Expression:
+    line = node.lineno
+    if isinstance(node, nodes.Name):
+        if node.name not in columns:
+            raise FragmentError(line, 1, f"unknown column '{node.name}' in the message template"
+                                f"{_suggest(node.name, sorted(columns))}")
+        return exp.column(node.name)
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
+            and node.node.name == "params":
+        if node.attr not in params:
+            raise FragmentError(line, 1, f"unknown param '{node.attr}' in the message template"
+                                f"{_suggest(node.attr, sorted(params))}")
+        return _literal(params[node.attr])
+    if isinstance(node, nodes.Filter) and node.node is not None:
+        args = []
+        for a in node.args:
+            if not isinstance(a, nodes.Const) or not isinstance(a.value, int):
+                raise FragmentError(line, 1, f"filter '{node.name}' takes whole-number arguments")
+            args.append(int(a.value))
+        return _filter(node.name, _value(node.node, columns, params), args, line)
+    raise FragmentError(line, 1, "a template may only use {{ column }}, {{ params.name }} and "
+                        "filters (" + ", ".join(FILTERS) + ")")
+
+
+def compile_template(text: str, columns: Mapping[str, str], params: Mapping[str, ParamValue]
+                     ) -> exp.Expression:
+    """The SQL expression that renders ``text`` for a row; NULL values render as 'null'."""
+    try:
+        tree = _ENV.parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise FragmentError(exc.lineno or 1, 1, f"template syntax error: {exc.message}") from exc
+    parts: list[exp.Expression] = []
+    for out in tree.body:
+        if not isinstance(out, nodes.Output):
+            raise FragmentError(out.lineno, 1, "template statements ({% ... %}) are not allowed")
+        for item in out.nodes:
+            if isinstance(item, nodes.TemplateData):
+                if item.data:
+                    parts.append(exp.Literal.string(item.data))
+                continue
+            value = _value(item, columns, params)
+            as_text = exp.Cast(this=value, to=exp.DataType.build("string"))
+            parts.append(exp.Coalesce(this=as_text, expressions=[exp.Literal.string("null")]))
+    if not parts:
+        return exp.Literal.string("")
+    if len(parts) == 1:
+        return parts[0]
+    return exp.Concat(expressions=parts)

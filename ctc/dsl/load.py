@@ -1,0 +1,215 @@
+"""Read detector spec files into :class:`~ctc.dsl.model.Spec` objects, or positioned errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ctc.dsl.durations import Duration, parse_duration
+from ctc.dsl.errors import SpecError, SpecErrors
+from ctc.dsl.model import (
+    AlertRule,
+    Baseline,
+    Enrich,
+    Lookup,
+    Output,
+    Reference,
+    SeverityBand,
+    Source,
+    Spec,
+    Sql,
+    Window,
+)
+from ctc.dsl.schema_check import check_schema
+from ctc.dsl.yaml_loader import Located, Path_, load_yaml
+
+#: Files in a detectors folder that are not detector specs.
+NOT_SPECS = {"quality.yaml", "symbols.yaml"}
+
+
+def _sqls(data: dict[str, str] | None, at: Path_) -> tuple[tuple[str, Sql], ...]:
+    return tuple((k, Sql(v, (*at, k))) for k, v in (data or {}).items())
+
+
+def _reference(d: dict[str, Any]) -> Reference:
+    return Reference(
+        name=d["name"],
+        path=d["path"],
+        format=d["format"],
+        refresh=d.get("refresh", "daily"),
+        columns=tuple(d["columns"].items()),
+    )
+
+
+def _severity(bands: list[dict[str, Any]], at: Path_, loc: Located, path: str) -> tuple[
+    tuple[SeverityBand, ...], list[SpecError]
+]:
+    errors: list[SpecError] = []
+    out = []
+    for i, band in enumerate(bands):
+        when = band.get("when")
+        last = i == len(bands) - 1
+        if last and when is not None:
+            errors.append(SpecError(path, loc.key_at((*at, i, "when")),
+                                    "the last severity band must have no 'when': it is the "
+                                    "level of every alert that no band above matched"))
+        if not last and when is None:
+            errors.append(SpecError(path, loc.at((*at, i)),
+                                    "only the last severity band may leave out 'when'"))
+        out.append(SeverityBand(band["level"], Sql(when, (*at, i, "when")) if when else None))
+    return tuple(out), errors
+
+
+def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
+    d: dict[str, Any] = loc.data
+    errors: list[SpecError] = []
+    src = d["source"]
+    source = Source(
+        stream=src.get("stream"),
+        detector=src.get("detector"),
+        alerts=tuple(src.get("alerts", ())),
+        reference=_reference(src["reference"]) if "reference" in src else None,
+    )
+    window = None
+    if "window" in d:
+        w = d["window"]
+        window = Window(
+            type=w.get("type", "tumbling"),
+            size=parse_duration(w["size"]),
+            slide=parse_duration(w["slide"]) if "slide" in w else None,
+            watermark=parse_duration(w["watermark"]),
+            time=w.get("time"),
+        )
+        if window.slide and window.size.seconds % window.slide.seconds:
+            errors.append(SpecError(path, loc.at(("window", "slide")),
+                                    "window.size must be a whole multiple of window.slide"))
+    baseline = None
+    if "baseline" in d:
+        b = d["baseline"]
+        baseline = Baseline(parse_duration(b["lookback"]), _sqls(b["stats"], ("baseline", "stats")))
+        if window and baseline.lookback.seconds < window.size.seconds:
+            errors.append(SpecError(path, loc.at(("baseline", "lookback")),
+                                    "baseline.lookback must be at least one window long"))
+    rules = []
+    for i, a in enumerate(d["alerts"]):
+        at: Path_ = ("alerts", i)
+        bands, errs = _severity(a["severity"], (*at, "severity"), loc, path)
+        errors += errs
+        rules.append(
+            AlertRule(
+                type=a["type"],
+                when=Sql(a["when"], (*at, "when")),
+                severity=bands,
+                message=Sql(a["message"], (*at, "message")),
+                symbol=Sql(a["symbol"], (*at, "symbol")) if "symbol" in a else None,
+                exchange=Sql(a["exchange"], (*at, "exchange")) if "exchange" in a else None,
+                key=tuple(a["key"]) if "key" in a else None,
+                details=tuple(a.get("details", ())),
+                path=at,
+            )
+        )
+    lookups = []
+    for name, lk in (d.get("lookups") or {}).items():
+        at = ("lookups", name)
+        lookups.append(
+            Lookup(
+                name=name,
+                source=lk["from"],
+                value=lk["value"],
+                match=_sqls(lk["match"], (*at, "match")),
+                at=Sql(lk["at"], (*at, "at")),
+                within=parse_duration(lk["within"]) if "within" in lk else Duration(3600, "1 hour"),
+            )
+        )
+    out = d["output"]
+    spec = Spec(
+        path=path,
+        module=d["module"],
+        name=d["name"],
+        title=d.get("title", d["name"]),
+        description=d.get("description", "").strip(),
+        tier=d["tier"],
+        mode=d.get("mode", "streaming"),
+        schedule=d.get("schedule"),
+        params=tuple((d.get("params") or {}).items()),
+        source=source,
+        filter=Sql(d["filter"], ("filter",)) if "filter" in d else None,
+        enrich=tuple(
+            Enrich(_reference(e["reference"]), Sql(e["on"], ("enrich", i, "on")),
+                   _sqls(e["columns"], ("enrich", i, "columns")))
+            for i, e in enumerate(d.get("enrich") or [])
+        ),
+        lookups=tuple(lookups),
+        window=window,
+        group_by=tuple(d.get("group_by") or ()),
+        aggregate=_sqls(d.get("aggregate"), ("aggregate",)),
+        baseline=baseline,
+        derive=_sqls(d.get("derive"), ("derive",)),
+        alerts=tuple(rules),
+        output=Output(out["table"], tuple(out.get("partition_by", ())), out.get("rows", "all")),
+        located=loc,
+        raw=d,
+    )
+    return spec, errors
+
+
+def parse_spec(text: str, path: str) -> Spec:
+    """Parse and validate one spec's text; raise :class:`SpecErrors` with every problem."""
+    loc, errors = load_yaml(text, path)
+    if loc is None:
+        raise SpecErrors(errors)
+    if not isinstance(loc.data, dict):
+        raise SpecErrors([SpecError(path, loc.at(()), "a detector spec must be a YAML mapping")])
+    errors += check_schema(loc, path)
+    if errors:
+        raise SpecErrors(errors)
+    spec, errors = _build(loc, path)
+    if errors or spec is None:
+        raise SpecErrors(errors)
+    return spec
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Load one spec file; raise :class:`SpecErrors` listing every problem in it."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        from ctc.dsl.errors import Position
+
+        raise SpecErrors([SpecError(str(path), Position(1, 1), f"cannot read file: {exc}")]) from exc
+    return parse_spec(text, str(path))
+
+
+def spec_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files and folders to the detector spec files they hold, sorted, no duplicates."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(
+                f for f in p.glob("*.yaml") if f.name not in NOT_SPECS and not f.name.startswith(".")
+            )
+        else:
+            found.append(p)
+    seen: set[Path] = set()
+    unique = []
+    for f in found:
+        if f.resolve() not in seen:
+            seen.add(f.resolve())
+            unique.append(f)
+    return unique
+
+
+def load_specs(paths: Sequence[str | Path]) -> list[Spec]:
+    """Load every spec under ``paths``; raise :class:`SpecErrors` with all problems of all files."""
+    specs: list[Spec] = []
+    errors: list[SpecError] = []
+    for f in spec_files(paths):
+        try:
+            specs.append(load_spec(f))
+        except SpecErrors as exc:
+            errors += exc.errors
+    if errors:
+        raise SpecErrors(errors)
+    return specs

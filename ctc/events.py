@@ -1,0 +1,77 @@
+"""The shared record shapes: the unified trade event and the base alert record.
+
+One place for the field names and types that ingest, the quality gate, the
+compiler (known columns), the simulator and the runtime all agree on.
+Types are Spark SQL type names, so the compiler and the runtime read them alike.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+#: The unified trade event (MODULES.md), plus ``market``: the exchange's own pair
+#: (e.g. ``BTCUSDT`` or ``BTC-USD``) behind the canonical ``symbol``.
+TRADE_EVENT_FIELDS: Final = MappingProxyType(
+    {
+        "event_id": "string",
+        "exchange": "string",
+        "symbol": "string",
+        "market": "string",
+        "price": "double",
+        "quantity": "double",
+        "quote_volume": "double",
+        "side": "string",
+        "timestamp": "timestamp",
+        "ingestion_timestamp": "timestamp",
+    }
+)
+
+#: Fields a trade event must carry (non-null) to pass the quality gate.
+TRADE_REQUIRED_FIELDS: Final = ("event_id", "symbol", "price", "quantity", "timestamp")
+
+#: The base alert record every detector emits (MODULES.md).
+ALERT_FIELDS: Final = MappingProxyType(
+    {
+        "alert_id": "string",
+        "alert_type": "string",
+        "module_id": "string",
+        "symbol": "string",
+        "exchange": "string",
+        "severity": "string",
+        "detected_at": "timestamp",
+        "message": "string",
+        "ttl_epoch": "bigint",
+        "details": "string",
+    }
+)
+
+SEVERITIES: Final = ("low", "medium", "high", "critical")
+
+#: Seconds an alert stays in the hot store after ``detected_at``.
+ALERT_TTL_SECONDS: Final = 24 * 3600
+
+#: The normalised on-chain event (MOD-008's input): transfers and DEX swaps.
+ONCHAIN_EVENT_FIELDS: Final = MappingProxyType(
+    {
+        "event_id": "string",
+        "blockchain": "string",
+        "event_type": "string",
+        "tx_hash": "string",
+        "block_number": "bigint",
+        "block_timestamp": "timestamp",
+        "from_address": "string",
+        "to_address": "string",
+        "token_address": "string",
+        "token_symbol": "string",
+        "amount": "double",
+        "amount_usd": "double",
+        "protocol": "string",
+        "token_in": "string",
+        "token_out": "string",
+        "amount_in_usd": "double",
+        "amount_out_usd": "double",
+        "price_impact_pct": "double",
+        "ingestion_timestamp": "timestamp",
+    }
+)

@@ -1,0 +1,1 @@
+"""Runs compiled Plans on Spark: sessions, batch back-tests, and (later) streaming."""

@@ -1,0 +1,126 @@
+"""Detector fixtures: input events and the alerts they must raise, run in Spark batch mode.
+
+A fixture lives at ``detectors/fixtures/<spec-stem>/<case>.yaml``::
+
+    description: one whale, one ordinary trade
+    events:                       # unified trade events; quote_volume defaults to price × quantity
+      - {event_id: a, exchange: binance, symbol: BTC-USDT, price: 60000, quantity: 2,
+         side: buy, timestamp: "2026-01-01T00:00:01Z"}
+    expect:                       # exactly these alerts, in any order ([] for none)
+      - {alert_type: whale_trade, severity: medium, symbol: BTC-USDT,
+         details: {quote_volume: 120000}}
+
+Every field given under an expected alert must match (numbers within 1e-9 relative);
+fields left out are not checked. The number of alerts must match exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ctc.compiler import compile_paths
+from ctc.compiler.plan import Plan
+from ctc.runtime.backtest import run_backtest
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+@dataclass
+class FixtureResult:
+    """The outcome of one fixture."""
+
+    name: str
+    passed: bool
+    problems: list[str]
+    alerts: int
+
+
+def fixture_files(spec_path: Path) -> list[Path]:
+    """The fixture files of the spec at ``spec_path``."""
+    folder = spec_path.parent / "fixtures" / spec_path.stem
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def _event(e: dict[str, Any]) -> dict[str, Any]:
+    out = dict(e)
+    if "quote_volume" not in out and "price" in out and "quantity" in out:
+        out["quote_volume"] = float(Decimal(str(out["price"])) * Decimal(str(out["quantity"])))
+    out.setdefault("market", str(out.get("symbol", "")).replace("-", ""))
+    if "ingestion_timestamp" not in out and "timestamp" in out:
+        out["ingestion_timestamp"] = out["timestamp"]
+    for k, v in list(out.items()):
+        if isinstance(v, datetime):
+            out[k] = v.isoformat().replace("+00:00", "Z")
+    return out
+
+
+def _same(want: Any, got: Any) -> bool:
+    if isinstance(want, dict) and isinstance(got, dict):
+        return all(k in got and _same(v, got[k]) for k, v in want.items())
+    if isinstance(want, bool) or isinstance(got, bool):
+        return want == got
+    if isinstance(want, int | float) and isinstance(got, int | float):
+        return math.isclose(float(want), float(got), rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(want, datetime) and isinstance(got, str):
+        return want.isoformat().replace("+00:00", "") in got
+    if isinstance(got, datetime):
+        w = want.isoformat() if isinstance(want, datetime) else str(want)
+        return got.isoformat().replace("+00:00", "Z").startswith(w.replace("+00:00", "Z")
+                                                                  .rstrip("Z"))
+    return bool(want == got)
+
+
+def check_alerts(expected: list[dict[str, Any]], actual: list[dict[str, Any]]) -> list[str]:
+    """Differences between expected (partial) alerts and actual alerts; empty when they match."""
+    problems: list[str] = []
+    left = list(actual)
+    for i, want in enumerate(expected):
+        match = next((a for a in left if _same(want, a)), None)
+        if match is None:
+            problems.append(f"expected alert #{i + 1} not raised: {json.dumps(want, default=str)}")
+        else:
+            left.remove(match)
+    for a in left:
+        brief = {k: a[k] for k in ("alert_type", "symbol", "exchange", "severity", "message")}
+        problems.append(f"unexpected alert: {json.dumps(brief, default=str)}")
+    return problems
+
+
+def run_fixture(spark: SparkSession, plans: list[Plan], fixture: Path) -> FixtureResult:
+    """Run one fixture file against ``plans``."""
+    data = yaml.safe_load(fixture.read_text(encoding="utf-8")) or {}
+    events = [_event(e) for e in data.get("events") or []]
+    expected = data.get("expect") or []
+    with tempfile.TemporaryDirectory(prefix="ctc-fixture-") as tmp:
+        path = Path(tmp) / "events.jsonl"
+        path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+        result = run_backtest(spark, plans, path)
+    wanted = {p.module for p in plans[:1]}
+    alerts = [a for a in result.alerts if a["module_id"] in wanted]
+    problems = check_alerts(expected, alerts)
+    name = f"{fixture.parent.name}/{fixture.stem}"
+    return FixtureResult(name, not problems, problems, len(alerts))
+
+
+def run_fixtures(spark: SparkSession, spec_paths: list[Path]) -> list[FixtureResult]:
+    """Run the fixtures of every spec in ``spec_paths``."""
+    results: list[FixtureResult] = []
+    for spec_path in spec_paths:
+        files = fixture_files(spec_path)
+        if not files:
+            continue
+        # the spec's own plan first; the plans it reads come from the same folder
+        plans = compile_paths([spec_path], with_dependencies=True)
+        for f in files:
+            results.append(run_fixture(spark, plans, f))
+    return results
