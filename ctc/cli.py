@@ -21,8 +21,9 @@ from ctc.dsl.errors import SpecErrors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_PATHS = click.argument("paths", nargs=-1, required=True,
-                        type=click.Path(exists=True, path_type=Path))
+_PATHS = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
 
 
 def _fail(message: str) -> None:
@@ -88,8 +89,12 @@ def validate(paths: Sequence[Path]) -> None:
 @main.command("compile")
 @_PATHS
 @click.option("--explain", is_flag=True, help="Describe each plan for a person.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write <module-name>.sql per detector into this folder.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write <module-name>.sql per detector into this folder.",
+)
 @reports_errors
 def compile_(paths: Sequence[Path], explain: bool, out_dir: Path | None) -> None:
     """Compile specs to Spark SQL plans (no JVM is started).
@@ -117,28 +122,47 @@ def compile_(paths: Sequence[Path], explain: bool, out_dir: Path | None) -> None
 def _summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
     order = ["critical", "high", "medium", "low"]
     counts = Counter((a["module_id"], a["alert_type"], a["severity"]) for a in alerts)
-    lines = [f"{'module':8} {'detector':20} {'alert type':22} "
-             + " ".join(f"{s:>8}" for s in order) + f" {'total':>7}"]
+    lines = [
+        f"{'module':8} {'detector':20} {'alert type':22} "
+        + " ".join(f"{s:>8}" for s in order)
+        + f" {'total':>7}"
+    ]
     for p in plans:
         types = [r.type for r in p.alert_rules]
         for t in types:
             row = [counts.get((p.module, t, s), 0) for s in order]
-            lines.append(f"{p.module:8} {p.name:20} {t:22} "
-                         + " ".join(f"{n:>8}" for n in row) + f" {sum(row):>7}")
+            lines.append(
+                f"{p.module:8} {p.name:20} {t:22} "
+                + " ".join(f"{n:>8}" for n in row)
+                + f" {sum(row):>7}"
+            )
     lines.append(f"{'':52}{'':>{9 * len(order)}} {len(alerts):>6}")
     return "\n".join(lines)
 
 
 @main.command()
 @_PATHS
-@click.option("--input", "input_path", required=True,
-              type=click.Path(exists=True, path_type=Path),
-              help="Unified trade events as JSON lines (a file or a folder of files).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table: a summary per detector and severity; "
-              "json: one alert record per line.")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the output here instead of stdout.")
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Unified trade events as JSON lines (a file or a folder of files).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table: a summary per detector and severity; json: one alert record per line.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the output here instead of stdout.",
+)
 @reports_errors
 def backtest(paths: Sequence[Path], input_path: Path, fmt: str, out_file: Path | None) -> None:
     """Run detectors in Spark batch mode over recorded or simulated trades."""
@@ -152,13 +176,17 @@ def backtest(paths: Sequence[Path], input_path: Path, fmt: str, out_file: Path |
     if fmt == "json":
         text = "".join(
             json.dumps({**a, "detected_at": a["detected_at"].isoformat().replace("+00:00", "Z")})
-            + "\n" for a in result.alerts)
+            + "\n"
+            for a in result.alerts
+        )
     else:
         c = result.counts
-        text = (f"input: {c.read} records, {c.used} used, {c.rejected} rejected, "
-                f"{c.duplicates} duplicates dropped\n\n"
-                + _summary_table(result.alerts, result.plans)
-                + f"\n\n{len(result.alerts)} alerts in {result.seconds:.1f} s\n")
+        text = (
+            f"input: {c.read} records, {c.used} used, {c.rejected} rejected, "
+            f"{c.duplicates} duplicates dropped\n\n"
+            + _summary_table(result.alerts, result.plans)
+            + f"\n\n{len(result.alerts)} alerts in {result.seconds:.1f} s\n"
+        )
     if out_file:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(text, encoding="utf-8")
@@ -191,11 +219,110 @@ def test_(paths: Sequence[Path]) -> None:
         sys.exit(1)
 
 
+def _truth_report(truth: list[dict[str, Any]], alerts: list[dict[str, Any]]) -> str:
+    """How many injected anomalies the detectors found (an alert of the matching type in time)."""
+    from datetime import datetime, timedelta
+
+    kinds = {
+        "volume_spike": ("volume_spike", 60),
+        "whale_trade": ("whale_trade", 0),
+        "spread_divergence": ("spread_divergence", 30),
+    }
+    lines = []
+    for kind, (atype, pad) in kinds.items():
+        injected = [a for a in truth if a["kind"] == kind]
+        found = 0
+        for a in injected:
+            start = datetime.fromisoformat(a["start"].replace("Z", "+00:00"))
+            end = datetime.fromisoformat(a["end"].replace("Z", "+00:00")) + timedelta(seconds=pad)
+            if any(
+                x["alert_type"] == atype
+                and x["symbol"] == a["symbol"]
+                and start <= x["detected_at"] <= end + timedelta(seconds=pad)
+                for x in alerts
+            ):
+                found += 1
+        lines.append(f"  {kind:18} injected {len(injected):3}   found {found:3}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option(
+    "--hours", default=3.0, show_default=True, type=float, help="Hours of simulated trades."
+)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option(
+    "--detectors",
+    "detectors_dir",
+    default="detectors",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option(
+    "--workdir",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+)
+@reports_errors
+def demo(hours: float, seed: int, detectors_dir: Path, workdir: Path) -> None:
+    """The main job on the embedded default (local Spark, local files, no internet).
+
+    Simulates trades with injected anomalies, compiles every detector, back-tests
+    them in Spark, prints the alerts and a summary, and writes them to WORKDIR.
+    """
+    from ctc.compiler import compile_paths
+    from ctc.runtime.backtest import run_backtest, stderr_progress
+    from ctc.runtime.spark import get_spark
+    from ctc.simulate import simulate
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    trades = workdir / "trades.jsonl"
+    stderr_progress(f"simulating {hours:g} h of trades into {trades}")
+    sim = simulate(hours, trades, seed=seed)
+    stderr_progress(f"{sim.trades} trades, {len(sim.anomalies)} injected anomalies")
+    plans = compile_paths([detectors_dir])
+    stderr_progress(f"{len(plans)} detectors compiled; starting Spark (local)")
+    result = run_backtest(get_spark("ctc-demo"), plans, trades, stderr_progress)
+    out = workdir / "alerts.jsonl"
+    out.write_text(
+        "".join(
+            json.dumps({**a, "detected_at": a["detected_at"].isoformat().replace("+00:00", "Z")})
+            + "\n"
+            for a in result.alerts
+        ),
+        encoding="utf-8",
+    )
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    top = sorted(result.alerts, key=lambda a: (rank[a["severity"]], a["detected_at"]))[:15]
+    click.echo(f"\nAlerts ({len(result.alerts)}; the 15 most severe):")
+    for a in top:
+        click.echo(
+            f"  {a['detected_at']:%Y-%m-%d %H:%M:%S}  {a['severity']:8} "
+            f"{a['alert_type']:18} {a['message']}"
+        )
+    click.echo(
+        "\nSummary per detector and severity:\n" + _summary_table(result.alerts, result.plans)
+    )
+    truth = json.loads(sim.truth_path.read_text(encoding="utf-8"))["anomalies"]
+    click.echo(
+        "\nInjected anomalies found by the detectors:\n" + _truth_report(truth, result.alerts)
+    )
+    c = result.counts
+    click.echo(
+        f"\ninput: {c.read} trades read, {c.used} used, {c.rejected} rejected, "
+        f"{c.duplicates} duplicates; back-test took {result.seconds:.1f} s"
+    )
+    click.echo(f"alerts written to {out}")
+
+
 def _register_optional() -> None:
-    """Commands of other units, registered when their modules are present."""
+    """Commands that live with their units: simulate and ingest."""
+    from ctc.ingest.cli import ingest
     from ctc.simulate import simulate_command
 
     main.add_command(simulate_command)
+    main.add_command(ingest)
 
 
 _register_optional()

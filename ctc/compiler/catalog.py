@@ -19,8 +19,8 @@ class SourceSchema:
 
 STREAMS: dict[str, SourceSchema] = {
     "trades": SourceSchema("trades", dict(TRADE_EVENT_FIELDS), "timestamp", "event_id"),
-    "onchain_events": SourceSchema(
-        "onchain_events", dict(ONCHAIN_EVENT_FIELDS), "block_timestamp", "event_id"
+    "chain_events": SourceSchema(
+        "chain_events", dict(ONCHAIN_EVENT_FIELDS), "block_timestamp", "event_id"
     ),
 }
 

@@ -8,7 +8,7 @@ from ctc.compiler.plan import Plan
 
 _SOURCES = {
     "trades": "unified trade events (after the quality gate)",
-    "onchain_events": "normalised on-chain events (transfers, DEX swaps)",
+    "chain_events": "normalised on-chain events (transfers, DEX swaps) from the chain connectors",
     "alerts": "the shared alert stream",
 }
 
@@ -21,29 +21,43 @@ def explain(plan: Plan) -> str:
     """A readable account of ``plan`` for an analyst who knows SQL but not Python."""
     out: list[str] = []
     head = f"{plan.module} {plan.name} — {plan.title}"
-    out += [head, "=" * len(head), f"spec:   {plan.spec_path}",
-            f"tier:   {plan.tier}    mode: {plan.mode}"
-            + (f" ({plan.schedule})" if plan.schedule else "")]
+    out += [
+        head,
+        "=" * len(head),
+        f"spec:   {plan.spec_path}",
+        f"tier:   {plan.tier}    mode: {plan.mode}"
+        + (f" ({plan.schedule})" if plan.schedule else ""),
+    ]
     if plan.description:
         out += ["", textwrap.fill(plan.description, 88)]
 
     out += ["", "Reads"]
-    what = _SOURCES.get(plan.source_view, f"the output rows of {', '.join(plan.depends_on)}"
-                        if plan.source_kind == "detector" else plan.source_view)
+    what = _SOURCES.get(
+        plan.source_view,
+        f"the output rows of {', '.join(plan.depends_on)}"
+        if plan.source_kind == "detector"
+        else plan.source_view,
+    )
     out.append(f"  {plan.source_view}: {what}")
     if plan.source_modules:
         out.append(f"  only alerts of {', '.join(plan.source_modules)}")
     for name, path, fmt, _cols in plan.references:
         out.append(f"  reference table {name}: {path} ({fmt})")
-    out.append(f"  event time: {plan.time_column or '(none: static rows)'}"
-               + (f"; row id: {plan.id_column}" if plan.id_column else ""))
+    out.append(
+        f"  event time: {plan.time_column or '(none: static rows)'}"
+        + (f"; row id: {plan.id_column}" if plan.id_column else "")
+    )
     if plan.window:
         w = plan.window
         slide = f", a new one every {w.slide_seconds} s" if w.type == "sliding" else ""
-        out.append(f"  window: {w.type} {w.size_text}{slide} on {w.time_column}, aligned to the "
-                   "Unix epoch, [start, end)")
-        out.append(f"  watermark: {w.watermark_text} — events later than that are left out of "
-                   "their window in streaming")
+        out.append(
+            f"  window: {w.type} {w.size_text}{slide} on {w.time_column}, aligned to the "
+            "Unix epoch, [start, end)"
+        )
+        out.append(
+            f"  watermark: {w.watermark_text} — events later than that are left out of "
+            "their window in streaming"
+        )
     else:
         out.append("  no window: every row is judged on its own, as it arrives")
 
@@ -52,8 +66,10 @@ def explain(plan: Plan) -> str:
         width = max(len(k) for k, _ in plan.params)
         out += [f"  {k.ljust(width)}  {v!r}" for k, v in plan.params]
 
-    out += ["", "Stages (each is a SELECT over the one before; the same SQL runs in batch and "
-            "streaming)"]
+    out += [
+        "",
+        "Stages (each is a SELECT over the one before; the same SQL runs in batch and streaming)",
+    ]
     for i, st in enumerate(plan.stages, 1):
         out.append(f"  {i}. {st.kind}: {st.note}")
         out.append(f"     streaming: {st.streaming}")
@@ -71,8 +87,11 @@ def explain(plan: Plan) -> str:
         width = max(len(lvl) for lvl, _ in r.bands)
         for j, ((lvl, sql), text) in enumerate(zip(r.bands, r.band_texts, strict=True)):
             label = "severity  " if j == 0 else "          "
-            cond = f"if {text}" + (f"  (= {sql})" if sql and sql != text else "") if text \
+            cond = (
+                f"if {text}" + (f"  (= {sql})" if sql and sql != text else "")
+                if text
                 else "otherwise"
+            )
             out.append(f"    {label}{lvl.ljust(width)}  {cond}")
         key = "|".join([plan.module, r.type, *r.key, r.anchor])
         out.append(f"    alert id  sha256({key})")
@@ -81,9 +100,13 @@ def explain(plan: Plan) -> str:
         if r.details:
             out.append(f"    details   {', '.join(r.details)}")
 
-    out += ["", "Output", f"  table {plan.output_table} "
-            f"(partitioned by {', '.join(plan.output_partition_by) or 'nothing'}); rows: "
-            f"{plan.output_rows}"]
+    out += [
+        "",
+        "Output",
+        f"  table {plan.output_table} "
+        f"(partitioned by {', '.join(plan.output_partition_by) or 'nothing'}); rows: "
+        f"{plan.output_rows}",
+    ]
     out.append("  columns: " + ", ".join(f"{c} {t}" for c, t in plan.output_columns))
     out += ["", "Sinks"] + [f"  - {s}" for s in plan.sinks]
     if plan.depends_on:

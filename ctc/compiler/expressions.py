@@ -29,13 +29,51 @@ from ctc.dsl.model import ParamValue, Spec, Sql
 DIALECT = "spark"
 
 #: Non-function node types a fragment may contain.
-_ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Neg,
-    exp.Not, exp.And, exp.Or, exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.GT, exp.GTE, exp.LT,
-    exp.LTE, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv, exp.Case, exp.If,
-    exp.In, exp.Between, exp.Is, exp.Like, exp.ILike, exp.Cast, exp.TryCast, exp.DataType,
-    exp.DataTypeParam, exp.Interval, exp.Var, exp.Filter, exp.Where, exp.Distinct,
-    exp.Tuple, exp.PropertyEQ, exp.Alias, exp.Star, exp.SafeDivide,
+_ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.Neg,
+    exp.Not,
+    exp.And,
+    exp.Or,
+    exp.EQ,
+    exp.NEQ,
+    exp.NullSafeEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.IntDiv,
+    exp.Case,
+    exp.If,
+    exp.In,
+    exp.Between,
+    exp.Is,
+    exp.Like,
+    exp.ILike,
+    exp.Cast,
+    exp.TryCast,
+    exp.DataType,
+    exp.DataTypeParam,
+    exp.Interval,
+    exp.Var,
+    exp.Filter,
+    exp.Where,
+    exp.Distinct,
+    exp.Tuple,
+    exp.PropertyEQ,
+    exp.Alias,
+    exp.Star,
+    exp.SafeDivide,
 )
 
 
@@ -68,7 +106,7 @@ def _offset_to_linecol(text: str, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def _node_position(node: exp.Expression, text: str) -> tuple[int, int]:
+def _node_position(node: exp.Expr, text: str) -> tuple[int, int]:
     """Best position of ``node`` inside ``text``: its own or a descendant's token offset."""
     for n in node.walk():
         meta = getattr(n, "_meta", None) or {}
@@ -80,7 +118,7 @@ def _node_position(node: exp.Expression, text: str) -> tuple[int, int]:
     return _offset_to_linecol(text, max(idx, 0))
 
 
-def _literal(value: ParamValue) -> exp.Expression:
+def _literal(value: ParamValue) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, int | float):
@@ -93,7 +131,7 @@ def _suggest(name: str, options: list[str]) -> str:
     return f" (did you mean '{hint[0]}'?)" if hint else ""
 
 
-def parse_fragment(text: str) -> exp.Expression:
+def parse_fragment(text: str) -> exp.Expr:
     """Parse one Spark SQL expression; raise FragmentError on syntax or statements."""
     try:
         trees = sqlglot.parse(text, read=DIALECT)
@@ -101,18 +139,20 @@ def parse_fragment(text: str) -> exp.Expression:
         errs = getattr(exc, "errors", None) or [{}]
         first = errs[0]
         desc = str(first.get("description") or exc).split("\n")[0]
-        raise FragmentError(int(first.get("line") or 1), int(first.get("col") or 1),
-                            f"SQL syntax error: {desc}") from exc
+        raise FragmentError(
+            int(first.get("line") or 1), int(first.get("col") or 1), f"SQL syntax error: {desc}"
+        ) from exc
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise FragmentError(1, 1, "write one SQL expression, not several statements")
     tree = trees[0]
+    assert tree is not None
     if isinstance(tree, exp.Query | exp.DDL | exp.DML | exp.Command | exp.Block):
         raise FragmentError(1, 1, "write an SQL expression here, not a statement")
     return tree
 
 
-def check_fragment(text: str, params: Mapping[str, ParamValue], scope: Scope) -> exp.Expression:
+def check_fragment(text: str, params: Mapping[str, ParamValue], scope: Scope) -> exp.Expr:
     """Parse, check and rewrite ``text``; raise FragmentError at the first problem."""
     tree = parse_fragment(text)
     inside_agg: set[int] = set()
@@ -124,22 +164,35 @@ def check_fragment(text: str, params: Mapping[str, ParamValue], scope: Scope) ->
             name = function_name(node)
             if not is_allowed_function(node):
                 line, col = _node_position(node, text)
-                raise FragmentError(line, col, f"function '{name}' is not allowed "
-                                    "(see the function allow-list in docs/dsl.md)")
+                raise FragmentError(
+                    line,
+                    col,
+                    f"function '{name}' is not allowed "
+                    "(see the function allow-list in docs/dsl.md)",
+                )
             if is_aggregate(node):
                 if not scope.aggregates:
                     line, col = _node_position(node, text)
-                    raise FragmentError(line, col, f"aggregate function '{name}' is only allowed "
-                                        "in aggregate: and baseline.stats:")
+                    raise FragmentError(
+                        line,
+                        col,
+                        f"aggregate function '{name}' is only allowed "
+                        "in aggregate: and baseline.stats:",
+                    )
                 if scope.baseline and name not in BASELINE_FUNCTIONS:
                     line, col = _node_position(node, text)
-                    raise FragmentError(line, col, f"baseline.stats may use only "
-                                        f"{', '.join(BASELINE_FUNCTIONS)}; got '{name}'")
+                    raise FragmentError(
+                        line,
+                        col,
+                        f"baseline.stats may use only "
+                        f"{', '.join(BASELINE_FUNCTIONS)}; got '{name}'",
+                    )
                 inside_agg.update(id(n) for n in node.walk())
         elif not isinstance(node, _ALLOWED_NODES):
             line, col = _node_position(node, text)
-            raise FragmentError(line, col, f"'{node.sql(DIALECT)[:40]}' is not allowed in a spec "
-                                "expression")
+            raise FragmentError(
+                line, col, f"'{node.sql(DIALECT)[:40]}' is not allowed in a spec expression"
+            )
         if isinstance(node, exp.Filter) and is_aggregate(node.this):
             inside_agg.update(id(n) for n in node.walk())  # agg(x) FILTER (WHERE cond)
         if isinstance(node, exp.In) and node.args.get("query"):
@@ -151,7 +204,7 @@ def check_fragment(text: str, params: Mapping[str, ParamValue], scope: Scope) ->
 
     param_at: dict[int, tuple[str, int, int]] = {}
 
-    def resolve(node: exp.Expression) -> exp.Expression:
+    def resolve(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column):
             new = _resolve_column(node, text, params, scope, id(node) in inside_agg)
             if new is not node:
@@ -159,7 +212,7 @@ def check_fragment(text: str, params: Mapping[str, ParamValue], scope: Scope) ->
             return new
         return node
 
-    def safe_divide(node: exp.Expression) -> exp.Expression:
+    def safe_divide(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Div):
             return exp.SafeDivide(this=node.this, expression=node.expression)
         return node
@@ -170,11 +223,22 @@ def check_fragment(text: str, params: Mapping[str, ParamValue], scope: Scope) ->
 
 
 _NUMERIC = {"double", "float", "bigint", "int", "smallint", "tinyint", "decimal"}
-_COMPARE = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ, exp.NEQ, exp.Add, exp.Sub, exp.Mul,
-            exp.Div, exp.Mod)
+_COMPARE = (
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.EQ,
+    exp.NEQ,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+)
 
 
-def _kind(node: exp.Expression, scope: Scope) -> str | None:
+def _kind(node: exp.Expr, scope: Scope) -> str | None:
     """'number', 'text', 'boolean', 'timestamp' or None (unknown) for simple expressions."""
     if isinstance(node, exp.Paren):
         return _kind(node.this, scope)
@@ -187,14 +251,28 @@ def _kind(node: exp.Expression, scope: Scope) -> str | None:
         if t in _NUMERIC:
             return "number"
         return {"string": "text", "boolean": "boolean", "timestamp": "timestamp"}.get(t)
-    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod | exp.Neg | exp.Abs
-                  | exp.Sum | exp.Avg | exp.Count | exp.Stddev | exp.StddevSamp):
+    if isinstance(
+        node,
+        exp.Add
+        | exp.Sub
+        | exp.Mul
+        | exp.Div
+        | exp.Mod
+        | exp.Neg
+        | exp.Abs
+        | exp.Sum
+        | exp.Avg
+        | exp.Count
+        | exp.Stddev
+        | exp.StddevSamp,
+    ):
         return "number"
     return None
 
 
-def _check_types(tree: exp.Expression, scope: Scope,
-                 param_at: dict[int, tuple[str, int, int]]) -> None:
+def _check_types(
+    tree: exp.Expr, scope: Scope, param_at: dict[int, tuple[str, int, int]]
+) -> None:
     """Reject comparisons and arithmetic that mix numbers with text or true/false."""
     for node in tree.walk():
         if not isinstance(node, _COMPARE):
@@ -206,47 +284,75 @@ def _check_types(tree: exp.Expression, scope: Scope,
         for side, other, k_side, k_other in ((left, right, kl, kr), (right, left, kr, kl)):
             if id(side) in param_at:
                 name, line, col = param_at[id(side)]
-                raise FragmentError(line, col, f"params.{name} is {_WORDS[k_side]} "
-                                    f"({side.sql(DIALECT)}) but is used with "
-                                    f"{other.sql(DIALECT)}, which is {_WORDS[k_other]}")
+                raise FragmentError(
+                    line,
+                    col,
+                    f"params.{name} is {_WORDS[k_side]} "
+                    f"({side.sql(DIALECT)}) but is used with "
+                    f"{other.sql(DIALECT)}, which is {_WORDS[k_other]}",
+                )
         line, col = _node_position(node, "")
-        raise FragmentError(1, 1, f"type mismatch: {left.sql(DIALECT)} is {_WORDS[kl]} but "
-                            f"{right.sql(DIALECT)} is {_WORDS[kr]}")
+        raise FragmentError(
+            1,
+            1,
+            f"type mismatch: {left.sql(DIALECT)} is {_WORDS[kl]} but "
+            f"{right.sql(DIALECT)} is {_WORDS[kr]}",
+        )
 
 
-_WORDS = {"number": "a number", "text": "text", "boolean": "true/false",
-          "timestamp": "a timestamp"}
+_WORDS = {"number": "a number", "text": "text", "boolean": "true/false", "timestamp": "a timestamp"}
 
 
-def _resolve_column(node: exp.Column, text: str, params: Mapping[str, ParamValue],
-                    scope: Scope, in_agg: bool) -> exp.Expression:
+def _resolve_column(
+    node: exp.Column, text: str, params: Mapping[str, ParamValue], scope: Scope, in_agg: bool
+) -> exp.Expr:
     parts = [p.name for p in node.parts]
     line, col = _node_position(node, text)
     if len(parts) == 2 and parts[0] == "params":
         name = parts[1]
         if name not in params:
-            raise FragmentError(line, col, f"unknown param '{name}'"
-                                f"{_suggest(name, sorted(params))}; declare it under params:")
+            raise FragmentError(
+                line,
+                col,
+                f"unknown param '{name}'{_suggest(name, sorted(params))}; declare it under params:",
+            )
         return _literal(params[name])
     if len(parts) == 2 and parts[0] in scope.tables:
         table, name = parts
         cols = scope.tables[table]
         if name not in cols:
-            raise FragmentError(line, col + len(table) + 1, f"unknown column '{name}' of {table}"
-                                f"{_suggest(name, sorted(cols))}")
+            raise FragmentError(
+                line,
+                col + len(table) + 1,
+                f"unknown column '{name}' of {table}{_suggest(name, sorted(cols))}",
+            )
         return node
     if len(parts) > 1:
-        raise FragmentError(line, col, f"unknown table '{'.'.join(parts[:-1])}': refer to columns "
-                            "by name, to params as params.<name>"
-                            + (f", to {', '.join(sorted(scope.tables))} as <table>.<column>"
-                               if scope.tables else ""))
+        raise FragmentError(
+            line,
+            col,
+            f"unknown table '{'.'.join(parts[:-1])}': refer to columns "
+            "by name, to params as params.<name>"
+            + (
+                f", to {', '.join(sorted(scope.tables))} as <table>.<column>"
+                if scope.tables
+                else ""
+            ),
+        )
     name = parts[0]
     if name not in scope.columns:
-        raise FragmentError(line, col, f"unknown column '{name}' in {scope.what}"
-                            f"{_suggest(name, sorted(scope.columns))}")
+        raise FragmentError(
+            line,
+            col,
+            f"unknown column '{name}' in {scope.what}{_suggest(name, sorted(scope.columns))}",
+        )
     if scope.aggregates and not in_agg and name not in scope.group_columns:
-        raise FragmentError(line, col, f"column '{name}' must be inside an aggregate function "
-                            "(e.g. sum, avg, count) or be a group_by column")
+        raise FragmentError(
+            line,
+            col,
+            f"column '{name}' must be inside an aggregate function "
+            "(e.g. sum, avg, count) or be a group_by column",
+        )
     return node
 
 
@@ -263,6 +369,6 @@ def error_at(spec: Spec, path: tuple[str | int, ...], message: str, key: bool = 
     return SpecError(spec.path, pos, message)
 
 
-def to_sql(node: exp.Expression) -> str:
+def to_sql(node: exp.Expr) -> str:
     """Spark SQL text of an expression, on one line."""
     return node.sql(DIALECT)

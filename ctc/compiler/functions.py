@@ -15,27 +15,118 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 #: Row-level (scalar) functions, by their Spark SQL names.
-SCALAR_FUNCTIONS = """
-abs round bround floor ceil ceiling sqrt cbrt exp ln log log10 log2 pow power sign signum
-greatest least try_divide nullif coalesce ifnull nvl if isnull isnotnull nanvl
-lower upper concat concat_ws substring substr length trim ltrim rtrim replace lpad rpad
-format_number format_string startswith endswith contains
-date_trunc unix_seconds unix_millis unix_micros timestamp_seconds timestamp_millis
-to_timestamp to_date date_format hour minute second dayofweek day month year
-get_json_object to_json named_struct sha2 md5 cast try_cast
-""".split()
+SCALAR_FUNCTIONS = [
+    "abs",
+    "round",
+    "bround",
+    "floor",
+    "ceil",
+    "ceiling",
+    "sqrt",
+    "cbrt",
+    "exp",
+    "ln",
+    "log",
+    "log10",
+    "log2",
+    "pow",
+    "power",
+    "sign",
+    "signum",
+    "greatest",
+    "least",
+    "try_divide",
+    "nullif",
+    "coalesce",
+    "ifnull",
+    "nvl",
+    "if",
+    "isnull",
+    "isnotnull",
+    "nanvl",
+    "lower",
+    "upper",
+    "concat",
+    "concat_ws",
+    "substring",
+    "substr",
+    "length",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "replace",
+    "lpad",
+    "rpad",
+    "format_number",
+    "format_string",
+    "startswith",
+    "endswith",
+    "contains",
+    "date_trunc",
+    "unix_seconds",
+    "unix_millis",
+    "unix_micros",
+    "timestamp_seconds",
+    "timestamp_millis",
+    "to_timestamp",
+    "to_date",
+    "date_format",
+    "hour",
+    "minute",
+    "second",
+    "dayofweek",
+    "day",
+    "month",
+    "year",
+    "get_json_object",
+    "to_json",
+    "named_struct",
+    "sha2",
+    "md5",
+    "cast",
+    "try_cast",
+]
 
 #: Aggregate functions, by their Spark SQL names (allowed in aggregate: and baseline.stats:).
-AGGREGATE_FUNCTIONS = """
-sum count count_if avg mean min max stddev stddev_samp stddev_pop variance var_samp var_pop
-first last max_by min_by approx_count_distinct percentile_approx bool_or bool_and
-""".split()
+AGGREGATE_FUNCTIONS = [
+    "sum",
+    "count",
+    "count_if",
+    "avg",
+    "mean",
+    "min",
+    "max",
+    "stddev",
+    "stddev_samp",
+    "stddev_pop",
+    "variance",
+    "var_samp",
+    "var_pop",
+    "first",
+    "last",
+    "max_by",
+    "min_by",
+    "approx_count_distinct",
+    "percentile_approx",
+    "bool_or",
+    "bool_and",
+]
 
 #: Aggregates that a baseline may compute over earlier windows.
-BASELINE_FUNCTIONS = "avg mean stddev stddev_samp stddev_pop count min max sum".split()
+BASELINE_FUNCTIONS = [
+    "avg",
+    "mean",
+    "stddev",
+    "stddev_samp",
+    "stddev_pop",
+    "count",
+    "min",
+    "max",
+    "sum",
+]
 
 
-def _resolve(name: str) -> type[exp.Expression] | str:
+def _resolve(name: str) -> type[exp.Expr] | str:
     """The sqlglot class ``name(...)`` parses to, or the lower-case name if it is anonymous."""
     for args in ("x", "x, y", "x AS double"):
         try:
@@ -49,9 +140,9 @@ def _resolve(name: str) -> type[exp.Expression] | str:
 
 
 @cache
-def allowed() -> tuple[dict[type[exp.Expression], str], dict[str, str], set[str]]:
+def allowed() -> tuple[dict[type[exp.Expr], str], dict[str, str], set[str]]:
     """(class → name, anonymous name → name, aggregate names) of the allow-list."""
-    classes: dict[type[exp.Expression], str] = {}
+    classes: dict[type[exp.Expr], str] = {}
     anonymous: dict[str, str] = {}
     aggregates: set[str] = set()
     for name in SCALAR_FUNCTIONS + AGGREGATE_FUNCTIONS:
@@ -65,7 +156,7 @@ def allowed() -> tuple[dict[type[exp.Expression], str], dict[str, str], set[str]
     return classes, anonymous, aggregates
 
 
-def function_name(node: exp.Expression) -> str:
+def function_name(node: exp.Expr) -> str:
     """The SQL name of a function node as a user wrote it (best effort), lower case."""
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
@@ -82,7 +173,7 @@ def is_allowed_function(node: exp.Func) -> bool:
     return type(node) in classes
 
 
-def is_aggregate(node: exp.Expression) -> bool:
+def is_aggregate(node: exp.Expr) -> bool:
     """True for aggregate function calls (SUM, COUNT, STDDEV_SAMP …)."""
     if isinstance(node, exp.AggFunc):
         return True

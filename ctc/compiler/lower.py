@@ -29,8 +29,13 @@ from ctc.events import ALERT_FIELDS, ALERT_TTL_SECONDS
 _INDENT = "  "
 
 
-def _select(items: list[str], source: str, where: str | None = None,
-            group_by: list[str] | None = None, joins: list[str] | None = None) -> str:
+def _select(
+    items: list[str],
+    source: str,
+    where: str | None = None,
+    group_by: list[str] | None = None,
+    joins: list[str] | None = None,
+) -> str:
     lines = ["SELECT"]
     lines += [f"{_INDENT}{item}{',' if i < len(items) - 1 else ''}" for i, item in enumerate(items)]
     lines.append(f"FROM {source}")
@@ -39,8 +44,9 @@ def _select(items: list[str], source: str, where: str | None = None,
         lines.append(f"WHERE {where}")
     if group_by:
         lines.append("GROUP BY")
-        lines += [f"{_INDENT}{g}{',' if i < len(group_by) - 1 else ''}"
-                  for i, g in enumerate(group_by)]
+        lines += [
+            f"{_INDENT}{g}{',' if i < len(group_by) - 1 else ''}" for i, g in enumerate(group_by)
+        ]
     return "\n".join(lines)
 
 
@@ -49,31 +55,47 @@ def _q(name: str) -> str:
     return name if name.isidentifier() and name.lower() not in _RESERVED else f"`{name}`"
 
 
-_RESERVED = {"timestamp", "window", "date", "end", "start", "order", "group", "from", "select",
-             "where", "table", "user", "time", "interval"}
+_RESERVED = {
+    "timestamp",
+    "window",
+    "date",
+    "end",
+    "start",
+    "order",
+    "group",
+    "from",
+    "select",
+    "where",
+    "table",
+    "user",
+    "time",
+    "interval",
+}
 
 
-def _qualify(tree: exp.Expression, alias: str, own: Mapping[str, str]) -> exp.Expression:
+def _qualify(tree: exp.Expr, alias: str, own: Mapping[str, str]) -> exp.Expr:
     """Prefix unqualified columns of this spec's own rows with ``alias``."""
-    def fix(node: exp.Expression) -> exp.Expression:
+
+    def fix(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and not node.table and node.name in own:
             return exp.column(node.name, table=alias, quoted=None)
         return node
+
     return tree.transform(fix, copy=True)
 
 
-def _infer_type(tree: exp.Expression, columns: Mapping[str, str]) -> str:
+def _infer_type(tree: exp.Expr, columns: Mapping[str, str]) -> str:
     """A Spark type name for an expression, best effort (used for table schemas)."""
     from sqlglot.optimizer.annotate_types import annotate_types
 
     try:
-        schema = {"t": {k: v for k, v in columns.items()}}
+        schema: dict[str, object] = {"t": dict(columns.items())}
         annotated = annotate_types(tree.copy(), schema=schema, dialect="spark")
         t = annotated.type
         if t is None or t.this == exp.DataType.Type.UNKNOWN:
             return "double"
         return t.sql("spark").lower()
-    except Exception:  # noqa: BLE001 - inference is advisory only
+    except Exception:
         return "double"
 
 
@@ -87,7 +109,7 @@ class _Lowering:
         self.view_prefix = spec.stem
 
     # -- helpers -------------------------------------------------------------------------
-    def frag(self, sql: Sql, scope: Scope) -> exp.Expression | None:
+    def frag(self, sql: Sql, scope: Scope) -> exp.Expr | None:
         try:
             return check_fragment(sql.text, self.params, scope)
         except FragmentError as err:
@@ -103,8 +125,9 @@ class _Lowering:
     def add(self, stage: Stage) -> None:
         self.stages.append(stage)
 
-    def new_names(self, names: list[tuple[str, tuple[str | int, ...]]],
-                  existing: Mapping[str, str]) -> None:
+    def new_names(
+        self, names: list[tuple[str, tuple[str | int, ...]]], existing: Mapping[str, str]
+    ) -> None:
         for name, path in names:
             if name in existing:
                 self.err(path, f"'{name}' is already a column here; choose another name", key=True)
@@ -119,16 +142,26 @@ class _Lowering:
         if s.detector:
             up = self.upstream.get(s.detector)
             if up is None:
-                self.err(("source", "detector"), f"detector {s.detector} was not found among the "
-                         "specs being compiled or in the same folder")
+                self.err(
+                    ("source", "detector"),
+                    f"detector {s.detector} was not found among the "
+                    "specs being compiled or in the same folder",
+                )
                 return None
-            return SourceSchema(up.output_table, dict(up.output_columns), "detected_at",
-                                up.id_column if up.id_column in dict(up.output_columns) else None)
+            return SourceSchema(
+                up.output_table,
+                dict(up.output_columns),
+                "detected_at",
+                up.id_column if up.id_column in dict(up.output_columns) else None,
+            )
         ref = s.reference
         assert ref is not None
         if self.spec.mode != "batch":
-            self.err(("source", "reference"), "a reference table is static: a spec that reads "
-                     "one as its source must have mode: batch (or enrich a stream with it)")
+            self.err(
+                ("source", "reference"),
+                "a reference table is static: a spec that reads "
+                "one as its source must have mode: batch (or enrich a stream with it)",
+            )
         return SourceSchema(ref.name, dict(ref.columns), None, None)
 
     # -- lowering ------------------------------------------------------------------------
@@ -151,21 +184,31 @@ class _Lowering:
         if spec.source.alerts:
             mods = ", ".join(f"'{m}'" for m in spec.source.alerts)
             where = f"module_id IN ({mods})"
-        self.add(Stage("input", self.view("input"), (current,),
-                       _select([_q(c) for c in columns], current, where=where),
-                       f"rows of {current}" + (f" from {', '.join(spec.source.alerts)}"
-                                               if spec.source.alerts else ""),
-                       ("stateless; the runtime sets the watermark on "
-                        f"{time_col} ({spec.window.watermark.text}) here") if spec.window and time_col
-                       else "stateless, row by row" if time_col else "static",
-                       tuple(columns.items())))
+        self.add(
+            Stage(
+                "input",
+                self.view("input"),
+                (current,),
+                _select([_q(c) for c in columns], current, where=where),
+                f"rows of {current}"
+                + (f" from {', '.join(spec.source.alerts)}" if spec.source.alerts else ""),
+                (
+                    "stateless; the runtime sets the watermark on "
+                    f"{time_col} ({spec.window.watermark.text}) here"
+                )
+                if spec.window and time_col
+                else "stateless, row by row"
+                if time_col
+                else "static",
+                tuple(columns.items()),
+            )
+        )
         current = self.view("input")
 
         # enrich: stream-static left joins with reference tables
         for i, en in enumerate(spec.enrich):
             ref_cols = dict(en.reference.columns)
-            scope = Scope(columns, tables={en.reference.name: ref_cols},
-                          what=f"enrich[{i}]")
+            scope = Scope(columns, tables={en.reference.name: ref_cols}, what=f"enrich[{i}]")
             on = self.frag(en.on, scope)
             new_items = []
             self.new_names([(n, ("enrich", i, "columns", n)) for n, _ in en.columns], columns)
@@ -178,15 +221,23 @@ class _Lowering:
             if on is None:
                 continue
             items = [f"src.{_q(c)}" for c in columns] + new_items
-            join = [f"LEFT JOIN {en.reference.name}",
-                    f"{_INDENT}ON {to_sql(_qualify(on, 'src', columns))}"]
+            join = [
+                f"LEFT JOIN {en.reference.name}",
+                f"{_INDENT}ON {to_sql(_qualify(on, 'src', columns))}",
+            ]
             view = self.view(f"enrich_{en.reference.name}")
             columns = {**columns, **added}
-            self.add(Stage("enrich", view, (current, en.reference.name),
-                           _select(items, f"{current} AS src", joins=join),
-                           f"left join with reference {en.reference.name}",
-                           f"stream-static join; {en.reference.name} reloaded "
-                           f"{en.reference.refresh}", tuple(columns.items())))
+            self.add(
+                Stage(
+                    "enrich",
+                    view,
+                    (current, en.reference.name),
+                    _select(items, f"{current} AS src", joins=join),
+                    f"left join with reference {en.reference.name}",
+                    f"stream-static join; {en.reference.name} reloaded {en.reference.refresh}",
+                    tuple(columns.items()),
+                )
+            )
             current = view
 
         # lookups (batch): last value of another source at or before a time
@@ -202,8 +253,9 @@ class _Lowering:
             conds = []
             for col, sql in lk.match:
                 if col not in other.columns:
-                    self.err((*at, "match", col), f"unknown column '{col}' of {lk.source}",
-                             key=True)
+                    self.err(
+                        (*at, "match", col), f"unknown column '{col}' of {lk.source}", key=True
+                    )
                     continue
                 tree = self.frag(sql, scope)
                 if tree is not None:
@@ -214,23 +266,37 @@ class _Lowering:
                 continue
             at_sql = to_sql(_qualify(at_tree, "src", columns))
             tcol = other.time_column
-            conds += [f"lk.{_q(tcol or '')} <= {at_sql}",
-                      f"lk.{_q(tcol or '')} > {at_sql} - INTERVAL {lk.within.seconds} SECONDS"]
+            conds += [
+                f"lk.{_q(tcol or '')} <= {at_sql}",
+                f"lk.{_q(tcol or '')} > {at_sql} - INTERVAL {lk.within.seconds} SECONDS",
+            ]
             inner = _select(
                 [f"src.{_q(c)}" for c in columns]
-                + [f"lk.{_q(lk.value)} AS {_q(lk.name)}",
-                   f"ROW_NUMBER() OVER (PARTITION BY src.{_q(src.id_column)} "
-                   f"ORDER BY lk.{_q(tcol or '')} DESC) AS __lookup_rank"],
+                + [
+                    f"lk.{_q(lk.value)} AS {_q(lk.name)}",
+                    f"ROW_NUMBER() OVER (PARTITION BY src.{_q(src.id_column)} "
+                    f"ORDER BY lk.{_q(tcol or '')} DESC) AS __lookup_rank",
+                ],
                 f"{current} AS src",
                 joins=[f"LEFT JOIN {other.view} AS lk", f"{_INDENT}ON " + "\n  AND ".join(conds)],
             )
             columns = {**columns, lk.name: other.columns[lk.value]}
             view = self.view(f"lookup_{lk.name}")
             body = "\n".join(_INDENT + line for line in inner.splitlines())
-            sql = _select([_q(c) for c in columns], f"(\n{body}\n)", where="__lookup_rank = 1")
-            self.add(Stage("lookup", view, (current, other.view), sql,
-                           f"as-of lookup of {lk.source}.{lk.value} at {lk.at.text}",
-                           "batch only", tuple(columns.items())))
+            lookup_sql = _select(
+                [_q(c) for c in columns], f"(\n{body}\n)", where="__lookup_rank = 1"
+            )
+            self.add(
+                Stage(
+                    "lookup",
+                    view,
+                    (current, other.view),
+                    lookup_sql,
+                    f"as-of lookup of {lk.source}.{lk.value} at {lk.at.text}",
+                    "batch only",
+                    tuple(columns.items()),
+                )
+            )
             current = view
 
         # filter
@@ -238,10 +304,17 @@ class _Lowering:
             tree = self.frag(spec.filter, Scope(columns, what="filter"))
             if tree is not None:
                 view = self.view("filter")
-                self.add(Stage("filter", view, (current,),
-                               _select([_q(c) for c in columns], current, where=to_sql(tree)),
-                               "rows where the filter holds", "stateless",
-                               tuple(columns.items())))
+                self.add(
+                    Stage(
+                        "filter",
+                        view,
+                        (current,),
+                        _select([_q(c) for c in columns], current, where=to_sql(tree)),
+                        "rows where the filter holds",
+                        "stateless",
+                        tuple(columns.items()),
+                    )
+                )
                 current = view
 
         window_plan = None
@@ -254,18 +327,22 @@ class _Lowering:
             self.err(("aggregate",), "aggregate: needs a window:", key=True)
 
         # derive
-        derived: dict[str, exp.Expression] = {}
+        derived: dict[str, exp.Expr] = {}
         items = [_q(c) for c in columns]
         for name, sql in spec.derive:
             self.new_names([(name, ("derive", name))], columns)
-            tree = self.frag(sql, Scope({**columns, **{d: "double" for d in derived}},
-                                        what=f"derive.{name}"))
+            tree = self.frag(
+                sql, Scope({**columns, **{d: "double" for d in derived}}, what=f"derive.{name}")
+            )
             if tree is None:
                 derived[name] = exp.Null()
                 continue
             tree = tree.transform(
-                lambda n: exp.Paren(this=derived[n.name].copy())
-                if isinstance(n, exp.Column) and not n.table and n.name in derived else n,
+                lambda n: (
+                    exp.Paren(this=derived[n.name].copy())
+                    if isinstance(n, exp.Column) and not n.table and n.name in derived
+                    else n
+                ),
                 copy=True,
             )
             derived[name] = tree
@@ -274,17 +351,33 @@ class _Lowering:
             columns[name] = _infer_type(tree, columns)
         if spec.derive:
             view = self.view("derive")
-            self.add(Stage("derive", view, (current,), _select(items, current),
-                           "row-level derived columns", "stateless", tuple(columns.items())))
+            self.add(
+                Stage(
+                    "derive",
+                    view,
+                    (current,),
+                    _select(items, current),
+                    "row-level derived columns",
+                    "stateless",
+                    tuple(columns.items()),
+                )
+            )
             current = view
 
         # detected_at: the event time at which a row's condition holds
         detected = "window_end" if spec.window else (time_col or "")
         rules, alert_sql = self.alerts(current, columns, detected, keys)
-        self.add(Stage("alerts", self.view("alerts"), (current,), alert_sql,
-                       "base alert records, one per rule that holds",
-                       "stateless; written through the shared alert sink (idempotent by "
-                       "alert_id)", tuple(ALERT_FIELDS.items())))
+        self.add(
+            Stage(
+                "alerts",
+                self.view("alerts"),
+                (current,),
+                alert_sql,
+                "base alert records, one per rule that holds",
+                "stateless; written through the shared alert sink (idempotent by alert_id)",
+                tuple(ALERT_FIELDS.items()),
+            )
+        )
 
         # output table rows
         out_cols = dict(columns)
@@ -295,29 +388,60 @@ class _Lowering:
         where = None
         if spec.output.rows == "alerted" and rules:
             where = " OR ".join(f"({r.when_sql})" for r in rules)
+        reserved = {*STREAMS, "alerts", "anomaly_alerts", "raw_trades"}
+        if spec.output.table in reserved:
+            self.err(
+                ("output", "table"),
+                f"output table name '{spec.output.table}' is taken by "
+                f"a stream or core table ({', '.join(sorted(reserved))})",
+            )
         for i, part in enumerate(spec.output.partition_by):
             col = part.split("(")[-1].rstrip(")")
             if col not in out_cols:
-                self.err(("output", "partition_by", i), f"unknown column '{col}' in partition_by"
-                         " (output columns: " + ", ".join(out_cols) + ")")
-        self.add(Stage("output", self.view("output"), (current,),
-                       _select(out_items, current, where=where),
-                       f"rows for lake table {spec.output.table}"
-                       + (" (alerted rows only)" if where else ""),
-                       "stateless; appended to the lake table", tuple(out_cols.items())))
+                self.err(
+                    ("output", "partition_by", i),
+                    f"unknown column '{col}' in partition_by"
+                    " (output columns: " + ", ".join(out_cols) + ")",
+                )
+        self.add(
+            Stage(
+                "output",
+                self.view("output"),
+                (current,),
+                _select(out_items, current, where=where),
+                f"rows for lake table {spec.output.table}"
+                + (" (alerted rows only)" if where else ""),
+                "stateless; appended to the lake table",
+                tuple(out_cols.items()),
+            )
+        )
 
         if self.errors:
             raise SpecErrors(self.errors)
         depends = (spec.source.detector,) if spec.source.detector else spec.source.alerts
         return Plan(
-            module=spec.module, name=spec.name, title=spec.title, description=spec.description,
-            spec_path=spec.path, tier=spec.tier, mode=spec.mode, schedule=spec.schedule,
-            params=spec.params, source_kind=spec.source.kind, source_view=src.view,
-            source_modules=spec.source.alerts, time_column=time_col or "",
-            id_column=src.id_column, watermark_seconds=watermark, window=window_plan,
-            stages=tuple(self.stages), alert_rules=tuple(rules),
-            output_table=spec.output.table, output_partition_by=spec.output.partition_by,
-            output_rows=spec.output.rows, depends_on=tuple(d for d in depends if d),
+            module=spec.module,
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            spec_path=spec.path,
+            tier=spec.tier,
+            mode=spec.mode,
+            schedule=spec.schedule,
+            params=spec.params,
+            source_kind=spec.source.kind,
+            source_view=src.view,
+            source_modules=spec.source.alerts,
+            time_column=time_col or "",
+            id_column=src.id_column,
+            watermark_seconds=watermark,
+            window=window_plan,
+            stages=tuple(self.stages),
+            alert_rules=tuple(rules),
+            output_table=spec.output.table,
+            output_partition_by=spec.output.partition_by,
+            output_rows=spec.output.rows,
+            depends_on=tuple(d for d in depends if d),
             references=tuple(
                 (r.name, r.path, r.format, r.columns)
                 for r in [e.reference for e in spec.enrich]
@@ -325,8 +449,9 @@ class _Lowering:
             ),
         )
 
-    def aggregate(self, current: str, columns: dict[str, str], time_col: str
-                  ) -> tuple[str, dict[str, str], WindowPlan | None]:
+    def aggregate(
+        self, current: str, columns: dict[str, str], time_col: str
+    ) -> tuple[str, dict[str, str], WindowPlan | None]:
         spec = self.spec
         w = spec.window
         assert w is not None
@@ -334,49 +459,71 @@ class _Lowering:
             if k not in columns:
                 from ctc.compiler.expressions import _suggest
 
-                self.err(("group_by", i), f"unknown column '{k}' in group_by"
-                         f"{_suggest(k, sorted(columns))}")
+                self.err(
+                    ("group_by", i),
+                    f"unknown column '{k}' in group_by{_suggest(k, sorted(columns))}",
+                )
         slide = w.slide or w.size
-        wp = WindowPlan(w.type, w.size.seconds, slide.seconds, w.watermark.seconds, time_col,
-                        w.size.text, w.watermark.text)
+        wp = WindowPlan(
+            w.type,
+            w.size.seconds,
+            slide.seconds,
+            w.watermark.seconds,
+            time_col,
+            w.size.text,
+            w.watermark.text,
+        )
         out: dict[str, str] = {"window_start": "timestamp", "window_end": "timestamp"}
         out.update({k: columns.get(k, "string") for k in spec.group_by})
         self.new_names([(n, ("aggregate", n)) for n, _ in spec.aggregate], out)
         items = ["window.start AS window_start", "window.end AS window_end"]
         items += [_q(k) for k in spec.group_by]
-        scope = Scope(columns, aggregates=True, group_columns=frozenset(spec.group_by),
-                      what="aggregate")
+        scope = Scope(
+            columns, aggregates=True, group_columns=frozenset(spec.group_by), what="aggregate"
+        )
         for name, sql in spec.aggregate:
             tree = self.frag(sql, scope)
             out[name] = _infer_type(tree, columns) if tree is not None else "double"
             if tree is not None:
                 items.append(f"{to_sql(tree)} AS {_q(name)}")
         win = f"WINDOW({_q(time_col)}, '{w.size.spark}'" + (
-            f", '{slide.spark}')" if w.slide else ")")
+            f", '{slide.spark}')" if w.slide else ")"
+        )
         view = self.view("aggregate")
         open_windows = -(-(w.size.seconds + w.watermark.seconds) // slide.seconds)
-        self.add(Stage(
-            "aggregate", view, (current,),
-            _select(items, current, group_by=[_q(k) for k in spec.group_by] + [win]),
-            f"{w.type} {w.size.text} windows per {', '.join(spec.group_by) or 'all rows'}",
-            "stateful window aggregation, output mode append: each window is emitted once, "
-            f"when the watermark ({w.watermark.text}) passes its end",
-            tuple(out.items()),
-            StateBound("open windows", open_windows, spec.group_by,
-                       w.size.seconds + w.watermark.seconds),
-        ))
+        self.add(
+            Stage(
+                "aggregate",
+                view,
+                (current,),
+                _select(items, current, group_by=[_q(k) for k in spec.group_by] + [win]),
+                f"{w.type} {w.size.text} windows per {', '.join(spec.group_by) or 'all rows'}",
+                "stateful window aggregation, output mode append: each window is emitted once, "
+                f"when the watermark ({w.watermark.text}) passes its end",
+                tuple(out.items()),
+                StateBound(
+                    "open windows",
+                    open_windows,
+                    spec.group_by,
+                    w.size.seconds + w.watermark.seconds,
+                ),
+            )
+        )
         return view, out, wp
 
-    def baseline(self, current: str, columns: dict[str, str], wp: WindowPlan
-                 ) -> tuple[str, dict[str, str]]:
+    def baseline(
+        self, current: str, columns: dict[str, str], wp: WindowPlan
+    ) -> tuple[str, dict[str, str]]:
         spec = self.spec
         b = spec.baseline
         assert b is not None
         scope = Scope(columns, aggregates=True, baseline=True, what="baseline.stats")
         self.new_names([(n, ("baseline", "stats", n)) for n, _ in b.stats], columns)
         keys = ", ".join(_q(k) for k in spec.group_by)
-        over = (f"OVER (PARTITION BY {keys} ORDER BY UNIX_SECONDS(window_start) "
-                f"RANGE BETWEEN {b.lookback.seconds} PRECEDING AND 1 PRECEDING)")
+        over = (
+            f"OVER (PARTITION BY {keys} ORDER BY UNIX_SECONDS(window_start) "
+            f"RANGE BETWEEN {b.lookback.seconds} PRECEDING AND 1 PRECEDING)"
+        )
         items = [_q(c) for c in columns]
         out = dict(columns)
         from ctc.compiler.functions import is_aggregate
@@ -386,9 +533,16 @@ class _Lowering:
             out[name] = _infer_type(tree, columns) if tree is not None else "double"
             if tree is None:
                 continue
-            text = to_sql(tree.transform(
-                lambda n: exp.Anonymous(this="__OVER__", expressions=[n.copy()])
-                if is_aggregate(n) else n, copy=True))
+            text = to_sql(
+                tree.transform(
+                    lambda n: (
+                        exp.Anonymous(this="__OVER__", expressions=[n.copy()])
+                        if is_aggregate(n)
+                        else n
+                    ),
+                    copy=True,
+                )
+            )
             # replace the marker with the aggregate followed by its OVER clause
             while "__OVER__(" in text:
                 start = text.index("__OVER__(")
@@ -397,25 +551,32 @@ class _Lowering:
                     depth += {"(": 1, ")": -1}.get(text[j], 0)
                     if depth == 0:
                         break
-                inner = text[start + len("__OVER__") + 1:j]
-                text = text[:start] + f"{inner} {over}" + text[j + 1:]
+                inner = text[start + len("__OVER__") + 1 : j]
+                text = text[:start] + f"{inner} {over}" + text[j + 1 :]
             items.append(f"{text} AS {_q(name)}")
         view = self.view("baseline")
         per_key = -(-b.lookback.seconds // wp.slide_seconds)
-        self.add(Stage(
-            "baseline", view, (current,), _select(items, current),
-            f"statistics of the same key's windows that started in the {b.lookback.text} "
-            "before this one (the current window excluded)",
-            "stateful: the runtime keeps each key's closed windows of the last "
-            f"{b.lookback.text} and runs this SELECT over them plus the newly closed ones",
-            tuple(out.items()),
-            StateBound("closed windows", per_key, spec.group_by,
-                       b.lookback.seconds + wp.size_seconds),
-        ))
+        self.add(
+            Stage(
+                "baseline",
+                view,
+                (current,),
+                _select(items, current),
+                f"statistics of the same key's windows that started in the {b.lookback.text} "
+                "before this one (the current window excluded)",
+                "stateful: the runtime keeps each key's closed windows of the last "
+                f"{b.lookback.text} and runs this SELECT over them plus the newly closed ones",
+                tuple(out.items()),
+                StateBound(
+                    "closed windows", per_key, spec.group_by, b.lookback.seconds + wp.size_seconds
+                ),
+            )
+        )
         return view, out
 
-    def alerts(self, current: str, columns: dict[str, str], detected: str,
-               keys: tuple[str, ...]) -> tuple[list[AlertRulePlan], str]:
+    def alerts(
+        self, current: str, columns: dict[str, str], detected: str, keys: tuple[str, ...]
+    ) -> tuple[list[AlertRulePlan], str]:
         spec = self.spec
         selects: list[str] = []
         rules: list[AlertRulePlan] = []
@@ -438,17 +599,26 @@ class _Lowering:
             if rule.symbol is None and "symbol" not in columns:
                 self.err(at, "these rows have no 'symbol' column: set the alert's symbol:")
             exchange = self.frag(rule.exchange, scope) if rule.exchange else None
-            key = rule.key if rule.key is not None else (
-                keys if spec.window else tuple(k for k in ("symbol", "exchange") if k in columns))
+            key = (
+                rule.key
+                if rule.key is not None
+                else (
+                    keys
+                    if spec.window
+                    else tuple(k for k in ("symbol", "exchange") if k in columns)
+                )
+            )
             for k in key:
                 if k not in columns:
                     self.err((*at, "key"), f"unknown column '{k}' in key")
-            for k, d in enumerate(rule.details):
+            for n, d in enumerate(rule.details):
                 if d not in columns:
                     from ctc.compiler.expressions import _suggest
 
-                    self.err((*at, "details", k), f"unknown column '{d}' in details"
-                             f"{_suggest(d, sorted(columns))}")
+                    self.err(
+                        (*at, "details", n),
+                        f"unknown column '{d}' in details{_suggest(d, sorted(columns))}",
+                    )
             try:
                 message = compile_template(rule.message.text, columns, self.params)
             except FragmentError as err:
@@ -456,16 +626,29 @@ class _Lowering:
                 message = None
             if when is None or message is None:
                 continue
-            anchor = (f"CAST(UNIX_MILLIS({_q('window_start')}) AS STRING)" if spec.window
-                      else f"CAST({_q(self.id_column() or '')} AS STRING)")
+            anchor = (
+                f"CAST(UNIX_MILLIS({_q('window_start')}) AS STRING)"
+                if spec.window
+                else f"CAST({_q(self.id_column() or '')} AS STRING)"
+            )
             parts = [f"'{spec.module}'", f"'{rule.type}'"]
             parts += [f"CAST({_q(k)} AS STRING)" for k in key] + [anchor]
-            case = "CASE " + " ".join(
-                f"WHEN {w} THEN '{lvl}'" for lvl, w in bands if w is not None
-            ) + f" ELSE '{bands[-1][0]}' END" if len(bands) > 1 else f"'{bands[-1][0]}'"
-            exch_sql = (to_sql(exchange) if exchange is not None
-                        else ("exchange" if "exchange" in columns and "exchange" in key
-                              else "CAST(NULL AS STRING)"))
+            case = (
+                "CASE "
+                + " ".join(f"WHEN {w} THEN '{lvl}'" for lvl, w in bands if w is not None)
+                + f" ELSE '{bands[-1][0]}' END"
+                if len(bands) > 1
+                else f"'{bands[-1][0]}'"
+            )
+            exch_sql = (
+                to_sql(exchange)
+                if exchange is not None
+                else (
+                    "exchange"
+                    if "exchange" in columns and "exchange" in key
+                    else "CAST(NULL AS STRING)"
+                )
+            )
             detail_items = ", ".join(f"'{d}', {_q(d)}" for d in rule.details)
             items = [
                 f"SHA2(CONCAT_WS('|', {', '.join(parts)}), 256) AS alert_id",
@@ -477,16 +660,26 @@ class _Lowering:
                 f"{_q(detected)} AS detected_at",
                 f"{to_sql(message)} AS message",
                 f"UNIX_SECONDS({_q(detected)}) + {ALERT_TTL_SECONDS} AS ttl_epoch",
-                f"TO_JSON(NAMED_STRUCT({detail_items})) AS details" if rule.details
+                f"TO_JSON(NAMED_STRUCT({detail_items})) AS details"
+                if rule.details
                 else "'{}' AS details",
             ]
             selects.append(_select(items, current, where=to_sql(when)))
-            rules.append(AlertRulePlan(
-                rule.type, " ".join(rule.when.text.split()), to_sql(when), tuple(bands),
-                tuple(" ".join(b.when.text.split()) if b.when else None for b in rule.severity),
-                rule.message.text, to_sql(message), rule.details, key,
-                "window_start (epoch ms)" if spec.window else (self.id_column() or ""),
-                detected))
+            rules.append(
+                AlertRulePlan(
+                    rule.type,
+                    " ".join(rule.when.text.split()),
+                    to_sql(when),
+                    tuple(bands),
+                    tuple(" ".join(b.when.text.split()) if b.when else None for b in rule.severity),
+                    rule.message.text,
+                    to_sql(message),
+                    rule.details,
+                    key,
+                    "window_start (epoch ms)" if spec.window else (self.id_column() or ""),
+                    detected,
+                )
+            )
         return rules, "\nUNION ALL\n".join(selects)
 
     def id_column(self) -> str | None:

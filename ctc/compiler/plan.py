@@ -26,8 +26,10 @@ class StateBound:
     def describe(self) -> str:
         """e.g. '|symbol × exchange| keys × 60 windows, kept 3600 s'."""
         keys = " × ".join(self.keys) if self.keys else "1"
-        return (f"{self.what}: |{keys}| keys × {self.per_key} rows each, "
-                f"each kept {self.retention_seconds} s")
+        return (
+            f"{self.what}: |{keys}| keys × {self.per_key} rows each, "
+            f"each kept {self.retention_seconds} s"
+        )
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class Plan:
                 f"{self.window.size_text}; watermark {self.window.watermark_text}"
             )
         for stage in self.stages:
-            parts.append(f"\n-- stage {stage.kind}: {stage.note}\n"
-                         f"CREATE OR REPLACE TEMPORARY VIEW {stage.view} AS\n{stage.sql};")
+            parts.append(
+                f"\n-- stage {stage.kind}: {stage.note}\n"
+                f"CREATE OR REPLACE TEMPORARY VIEW {stage.view} AS\n{stage.sql};"
+            )
         return "\n".join(parts) + "\n"

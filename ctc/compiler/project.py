@@ -18,8 +18,9 @@ def _deps(spec: Spec) -> tuple[str, ...]:
     return spec.source.alerts
 
 
-def compile_specs(specs: Sequence[Spec], context: Sequence[Spec] = (),
-                  with_dependencies: bool = False) -> list[Plan]:
+def compile_specs(
+    specs: Sequence[Spec], context: Sequence[Spec] = (), with_dependencies: bool = False
+) -> list[Plan]:
     """Compile ``specs`` (in their order); ``context`` may supply the specs they depend on.
 
     With ``with_dependencies``, the Plans of the context specs they read follow theirs.
@@ -30,8 +31,13 @@ def compile_specs(specs: Sequence[Spec], context: Sequence[Spec] = (),
     for s in specs:
         other = by_module.get(s.module)
         if other is not None and other.path != s.path and other in specs:
-            errors.append(SpecError(s.path, s.located.at(("module",)),
-                                    f"module id {s.module} is also used by {other.path}"))
+            errors.append(
+                SpecError(
+                    s.path,
+                    s.located.at(("module",)),
+                    f"module id {s.module} is also used by {other.path}",
+                )
+            )
         by_module[s.module] = s
     plans: dict[str, Plan] = {}
     visiting: set[str] = set()
@@ -40,16 +46,26 @@ def compile_specs(specs: Sequence[Spec], context: Sequence[Spec] = (),
         if spec.module in plans:
             return plans[spec.module]
         if spec.module in visiting:
-            errors.append(SpecError(spec.path, spec.located.at(("source",)),
-                                    f"{spec.module} depends on itself through its sources"))
+            errors.append(
+                SpecError(
+                    spec.path,
+                    spec.located.at(("source",)),
+                    f"{spec.module} depends on itself through its sources",
+                )
+            )
             return None
         visiting.add(spec.module)
         upstream: dict[str, Plan] = {}
         for dep in _deps(spec):
             dep_spec = by_module.get(dep)
             if dep_spec is None:
-                errors.append(SpecError(spec.path, spec.located.at(("source",)),
-                                        f"depends on {dep}, which is not among the specs"))
+                errors.append(
+                    SpecError(
+                        spec.path,
+                        spec.located.at(("source",)),
+                        f"depends on {dep}, which is not among the specs",
+                    )
+                )
                 continue
             up = build(dep_spec)
             if up is not None:
@@ -65,6 +81,17 @@ def compile_specs(specs: Sequence[Spec], context: Sequence[Spec] = (),
 
     for s in specs:
         build(s)
+    tables: dict[str, str] = {}
+    for p in plans.values():
+        if p.output_table in tables:
+            errors.append(
+                SpecError(
+                    p.spec_path,
+                    Position(1, 1),
+                    f"output table {p.output_table} is also written by {tables[p.output_table]}",
+                )
+            )
+        tables[p.output_table] = p.spec_path
     if errors:
         raise SpecErrors(errors)
     wanted = [plans[s.module] for s in specs]
@@ -81,12 +108,14 @@ def compile_paths(paths: Sequence[str | Path], with_dependencies: bool = False) 
     """
     files = spec_files(paths)
     if not files:
-        raise SpecErrors([SpecError(str(p), Position(1, 1), "no detector specs (*.yaml) here")
-                          for p in paths])
+        raise SpecErrors(
+            [SpecError(str(p), Position(1, 1), "no detector specs (*.yaml) here") for p in paths]
+        )
     specs = load_specs(files)
     folders = sorted({f.parent for f in files})
-    context_files = [f for f in spec_files(folders) if f.resolve() not in
-                     {g.resolve() for g in files}]
+    context_files = [
+        f for f in spec_files(folders) if f.resolve() not in {g.resolve() for g in files}
+    ]
     context: list[Spec] = []
     for f in context_files:
         try:

@@ -29,10 +29,14 @@ FILTERS: dict[str, tuple[int, str]] = {
 _ENV = jinja2.Environment(autoescape=False)
 
 
-def _filter(name: str, arg: exp.Expression, args: list[int], line: int) -> exp.Expression:
+def _filter(name: str, arg: exp.Expr, args: list[int], line: int) -> exp.Expr:
     if name not in FILTERS:
-        raise FragmentError(line, 1, f"unknown template filter '{name}'{_suggest(name, list(FILTERS))}"
-                            f"; allowed: {', '.join(FILTERS)}")
+        raise FragmentError(
+            line,
+            1,
+            f"unknown template filter '{name}'{_suggest(name, list(FILTERS))}"
+            f"; allowed: {', '.join(FILTERS)}",
+        )
     if len(args) > FILTERS[name][0]:
         raise FragmentError(line, 1, f"filter '{name}' takes {FILTERS[name][0]} argument(s)")
     if name == "round":
@@ -48,19 +52,31 @@ def _filter(name: str, arg: exp.Expression, args: list[int], line: int) -> exp.E
     return exp.Lower(this=arg)
 
 
-def _value(node: nodes.Expr, columns: Mapping[str, str], params: Mapping[str, ParamValue]
-           ) -> exp.Expression:
+def _value(
+    node: nodes.Expr, columns: Mapping[str, str], params: Mapping[str, ParamValue]
+) -> exp.Expr:
     line = node.lineno
     if isinstance(node, nodes.Name):
         if node.name not in columns:
-            raise FragmentError(line, 1, f"unknown column '{node.name}' in the message template"
-                                f"{_suggest(node.name, sorted(columns))}")
+            raise FragmentError(
+                line,
+                1,
+                f"unknown column '{node.name}' in the message template"
+                f"{_suggest(node.name, sorted(columns))}",
+            )
         return exp.column(node.name)
-    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
-            and node.node.name == "params":
+    if (
+        isinstance(node, nodes.Getattr)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == "params"
+    ):
         if node.attr not in params:
-            raise FragmentError(line, 1, f"unknown param '{node.attr}' in the message template"
-                                f"{_suggest(node.attr, sorted(params))}")
+            raise FragmentError(
+                line,
+                1,
+                f"unknown param '{node.attr}' in the message template"
+                f"{_suggest(node.attr, sorted(params))}",
+            )
         return _literal(params[node.attr])
     if isinstance(node, nodes.Filter) and node.node is not None:
         args = []
@@ -69,18 +85,23 @@ def _value(node: nodes.Expr, columns: Mapping[str, str], params: Mapping[str, Pa
                 raise FragmentError(line, 1, f"filter '{node.name}' takes whole-number arguments")
             args.append(int(a.value))
         return _filter(node.name, _value(node.node, columns, params), args, line)
-    raise FragmentError(line, 1, "a template may only use {{ column }}, {{ params.name }} and "
-                        "filters (" + ", ".join(FILTERS) + ")")
+    raise FragmentError(
+        line,
+        1,
+        "a template may only use {{ column }}, {{ params.name }} and "
+        "filters (" + ", ".join(FILTERS) + ")",
+    )
 
 
-def compile_template(text: str, columns: Mapping[str, str], params: Mapping[str, ParamValue]
-                     ) -> exp.Expression:
+def compile_template(
+    text: str, columns: Mapping[str, str], params: Mapping[str, ParamValue]
+) -> exp.Expr:
     """The SQL expression that renders ``text`` for a row; NULL values render as 'null'."""
     try:
         tree = _ENV.parse(text)
     except jinja2.TemplateSyntaxError as exc:
         raise FragmentError(exc.lineno or 1, 1, f"template syntax error: {exc.message}") from exc
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     for out in tree.body:
         if not isinstance(out, nodes.Output):
             raise FragmentError(out.lineno, 1, "template statements ({% ... %}) are not allowed")

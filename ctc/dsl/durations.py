@@ -26,5 +26,7 @@ def parse_duration(text: str) -> Duration:
     """Parse '60 seconds' or '1 hour'; raise ValueError on anything else."""
     m = _PATTERN.match(text.strip())
     if not m:
-        raise ValueError(f"not a duration: {text!r} (write e.g. '30 seconds', '5 minutes', '1 hour')")
+        raise ValueError(
+            f"not a duration: {text!r} (write e.g. '30 seconds', '5 minutes', '1 hour')"
+        )
     return Duration(int(m.group(1)) * _UNITS[m.group(2)], text.strip())

@@ -42,21 +42,29 @@ def _reference(d: dict[str, Any]) -> Reference:
     )
 
 
-def _severity(bands: list[dict[str, Any]], at: Path_, loc: Located, path: str) -> tuple[
-    tuple[SeverityBand, ...], list[SpecError]
-]:
+def _severity(
+    bands: list[dict[str, Any]], at: Path_, loc: Located, path: str
+) -> tuple[tuple[SeverityBand, ...], list[SpecError]]:
     errors: list[SpecError] = []
     out = []
     for i, band in enumerate(bands):
         when = band.get("when")
         last = i == len(bands) - 1
         if last and when is not None:
-            errors.append(SpecError(path, loc.key_at((*at, i, "when")),
-                                    "the last severity band must have no 'when': it is the "
-                                    "level of every alert that no band above matched"))
+            errors.append(
+                SpecError(
+                    path,
+                    loc.key_at((*at, i, "when")),
+                    "the last severity band must have no 'when': it is the "
+                    "level of every alert that no band above matched",
+                )
+            )
         if not last and when is None:
-            errors.append(SpecError(path, loc.at((*at, i)),
-                                    "only the last severity band may leave out 'when'"))
+            errors.append(
+                SpecError(
+                    path, loc.at((*at, i)), "only the last severity band may leave out 'when'"
+                )
+            )
         out.append(SeverityBand(band["level"], Sql(when, (*at, i, "when")) if when else None))
     return tuple(out), errors
 
@@ -82,15 +90,25 @@ def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
             time=w.get("time"),
         )
         if window.slide and window.size.seconds % window.slide.seconds:
-            errors.append(SpecError(path, loc.at(("window", "slide")),
-                                    "window.size must be a whole multiple of window.slide"))
+            errors.append(
+                SpecError(
+                    path,
+                    loc.at(("window", "slide")),
+                    "window.size must be a whole multiple of window.slide",
+                )
+            )
     baseline = None
     if "baseline" in d:
         b = d["baseline"]
         baseline = Baseline(parse_duration(b["lookback"]), _sqls(b["stats"], ("baseline", "stats")))
         if window and baseline.lookback.seconds < window.size.seconds:
-            errors.append(SpecError(path, loc.at(("baseline", "lookback")),
-                                    "baseline.lookback must be at least one window long"))
+            errors.append(
+                SpecError(
+                    path,
+                    loc.at(("baseline", "lookback")),
+                    "baseline.lookback must be at least one window long",
+                )
+            )
     rules = []
     for i, a in enumerate(d["alerts"]):
         at: Path_ = ("alerts", i)
@@ -136,8 +154,11 @@ def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
         source=source,
         filter=Sql(d["filter"], ("filter",)) if "filter" in d else None,
         enrich=tuple(
-            Enrich(_reference(e["reference"]), Sql(e["on"], ("enrich", i, "on")),
-                   _sqls(e["columns"], ("enrich", i, "columns")))
+            Enrich(
+                _reference(e["reference"]),
+                Sql(e["on"], ("enrich", i, "on")),
+                _sqls(e["columns"], ("enrich", i, "columns")),
+            )
             for i, e in enumerate(d.get("enrich") or [])
         ),
         lookups=tuple(lookups),
@@ -178,7 +199,9 @@ def load_spec(path: str | Path) -> Spec:
     except (OSError, UnicodeDecodeError) as exc:
         from ctc.dsl.errors import Position
 
-        raise SpecErrors([SpecError(str(path), Position(1, 1), f"cannot read file: {exc}")]) from exc
+        raise SpecErrors(
+            [SpecError(str(path), Position(1, 1), f"cannot read file: {exc}")]
+        ) from exc
     return parse_spec(text, str(path))
 
 
@@ -188,7 +211,9 @@ def spec_files(paths: Iterable[str | Path]) -> list[Path]:
     for p in map(Path, paths):
         if p.is_dir():
             found += sorted(
-                f for f in p.glob("*.yaml") if f.name not in NOT_SPECS and not f.name.startswith(".")
+                f
+                for f in p.glob("*.yaml")
+                if f.name not in NOT_SPECS and not f.name.startswith(".")
             )
         else:
             found.append(p)

@@ -66,7 +66,9 @@ def _message(err: ValidationError) -> tuple[tuple[str | int, ...], bool, str]:
     v = err.validator
     if v == "additionalProperties":
         allowed = sorted(err.schema.get("properties", {}))
-        extra = [k for k in err.instance if k not in allowed] if isinstance(err.instance, dict) else []
+        extra = (
+            [k for k in err.instance if k not in allowed] if isinstance(err.instance, dict) else []
+        )
         key = extra[0] if extra else "?"
         hint = difflib.get_close_matches(key, allowed, n=1)
         tip = f" (did you mean '{hint[0]}'?)" if hint else f"; allowed: {', '.join(allowed)}"
@@ -77,9 +79,14 @@ def _message(err: ValidationError) -> tuple[tuple[str | int, ...], bool, str]:
     if v == "type":
         want = err.validator_value
         wants = want if isinstance(want, list) else [want]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wants)
-        return path, False, (
-            f"{_where(list(path))} must be {words}, got {_type_name(err.instance)} {err.instance!r}"
+        words = " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in wants)
+        return (
+            path,
+            False,
+            (
+                f"{_where(list(path))} must be {words}, "
+                f"got {_type_name(err.instance)} {err.instance!r}"
+            ),
         )
     if v == "enum":
         opts = ", ".join(repr(o) for o in err.validator_value)
@@ -89,13 +96,21 @@ def _message(err: ValidationError) -> tuple[tuple[str | int, ...], bool, str]:
     if v == "pattern":
         desc = err.schema.get("description", "")
         if "duration" in desc.lower() or "(second|minute" in str(err.validator_value):
-            return path, False, (
-                f"{_where(list(path))}: {err.instance!r} is not a duration "
-                "(write e.g. '30 seconds', '5 minutes', '1 hour')"
+            return (
+                path,
+                False,
+                (
+                    f"{_where(list(path))}: {err.instance!r} is not a duration "
+                    "(write e.g. '30 seconds', '5 minutes', '1 hour')"
+                ),
             )
-        return path, False, (
-            f"{_where(list(path))}: {err.instance!r} does not match the expected form "
-            f"{err.validator_value}"
+        return (
+            path,
+            False,
+            (
+                f"{_where(list(path))}: {err.instance!r} does not match the expected form "
+                f"{err.validator_value}"
+            ),
         )
     if v in ("minItems", "minProperties", "minLength"):
         return path, False, f"{_where(list(path))} must not be empty"
@@ -106,8 +121,10 @@ def _message(err: ValidationError) -> tuple[tuple[str | int, ...], bool, str]:
     if v == "not":
         return path, False, f"{_where(list(path))}: 'slide' is only for sliding windows"
     if v == "propertyNames":
-        return path, False, (
-            f"{_where(list(path))}: name {err.instance!r} must be lower_snake_case"
+        return (
+            path,
+            False,
+            (f"{_where(list(path))}: name {err.instance!r} must be lower_snake_case"),
         )
     return path, False, f"{_where(list(path))}: {err.message}"
 
@@ -116,10 +133,8 @@ def check_schema(located: Located, path: str) -> list[SpecError]:
     """Every JSON Schema violation of the loaded spec, positioned in the file."""
     errors: list[SpecError] = []
     for err in _validator().iter_errors(located.data):
-        if err.validator in ("if", "allOf") and err.context:
-            leaves = list(err.context)
-        else:
-            leaves = [err]
+        nested = err.validator in ("if", "allOf") and err.context
+        leaves = list(err.context) if nested else [err]
         for leaf in leaves:
             at, on_key, msg = _message(leaf)
             pos = located.key_at(at) if on_key else located.at(at)

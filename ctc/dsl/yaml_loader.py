@@ -56,7 +56,9 @@ class Located:
         if src.style in ("|", ">"):
             # content starts on the line after the indicator; find its indentation
             content_line = src.start.line + line
-            text = src.text_lines[content_line - 1] if content_line - 1 < len(src.text_lines) else ""
+            text = (
+                src.text_lines[content_line - 1] if content_line - 1 < len(src.text_lines) else ""
+            )
             indent = len(text) - len(text.lstrip(" "))
             return Position(content_line, indent + col)
         quote = 1 if src.style in ("'", '"') else 0
@@ -73,6 +75,9 @@ def _problem(path: str, exc: yaml.MarkedYAMLError) -> SpecError:
     mark = exc.problem_mark or exc.context_mark
     pos = _pos(mark) if mark is not None else Position(1, 1)
     what = exc.problem or exc.context or "invalid YAML"
+    if exc.problem and exc.context and exc.context_mark is not None:
+        c = _pos(exc.context_mark)
+        what += f" ({exc.context} started at line {c.line}, column {c.col})"
     return SpecError(path, pos, f"YAML syntax error: {what}")
 
 
@@ -96,10 +101,12 @@ def load_yaml(text: str, path: str) -> tuple[Located | None, list[SpecError]]:
         if isinstance(n, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in n.value:
-                key = constructor.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+                key = constructor.construct_object(key_node, deep=True)
                 if not isinstance(key, str):
                     errors.append(
-                        SpecError(path, _pos(key_node.start_mark), f"keys must be text, got {key!r}")
+                        SpecError(
+                            path, _pos(key_node.start_mark), f"keys must be text, got {key!r}"
+                        )
                     )
                     continue
                 if key in out:
@@ -112,9 +119,9 @@ def load_yaml(text: str, path: str) -> tuple[Located | None, list[SpecError]]:
             return out
         if isinstance(n, yaml.SequenceNode):
             return [build(item, (*p, i)) for i, item in enumerate(n.value)]
-        value = constructor.construct_object(n, deep=True)  # type: ignore[no-untyped-call]
+        value = constructor.construct_object(n, deep=True)
         if isinstance(value, str):
-            located.scalars[p] = ScalarSource(_pos(n.start_mark), n.style, lines)  # type: ignore[attr-defined]
+            located.scalars[p] = ScalarSource(_pos(n.start_mark), getattr(n, "style", None), lines)
         return value
 
     try:

@@ -40,15 +40,21 @@ def _to_record(row: Any) -> dict[str, Any]:
     return d
 
 
-def run_backtest(spark: SparkSession, plans: Sequence[Plan], input_path: str | Path,
-                 progress: Progress | None = None) -> BacktestResult:
+def run_backtest(
+    spark: SparkSession,
+    plans: Sequence[Plan],
+    input_path: str | Path,
+    progress: Progress | None = None,
+) -> BacktestResult:
     """Run ``plans`` over the unified trade events in ``input_path``; collect every alert."""
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     say(f"reading {input_path}")
     trades, counts = read_trades(spark, input_path)
-    say(f"{counts.read} records read: {counts.used} used, {counts.rejected} rejected, "
-        f"{counts.duplicates} duplicate event ids dropped")
+    say(
+        f"{counts.read} records read: {counts.used} used, {counts.rejected} rejected, "
+        f"{counts.duplicates} duplicate event ids dropped"
+    )
     ordered = register_plans(spark, plans, trades)
     alerts: list[dict[str, Any]] = []
     timings: dict[str, float] = {}
@@ -61,15 +67,18 @@ def run_backtest(spark: SparkSession, plans: Sequence[Plan], input_path: str | P
         ).collect()
         timings[plan.module] = time.perf_counter() - t
         alerts += [_to_record(r) for r in rows]
-        say(f"[{i}/{len(ordered)}] {plan.module} {plan.name}: {len(rows)} alerts "
-            f"({timings[plan.module]:.1f} s)")
+        say(
+            f"[{i}/{len(ordered)}] {plan.module} {plan.name}: {len(rows)} alerts "
+            f"({timings[plan.module]:.1f} s)"
+        )
     trades.unpersist()
     alerts.sort(key=lambda a: (a["detected_at"], a["module_id"], a["alert_id"]))
     return BacktestResult(alerts, counts, ordered, time.perf_counter() - t0, timings)
 
 
-def backtest(spec_paths: Sequence[str | Path], input_path: str | Path,
-             spark: SparkSession | None = None) -> list[dict[str, Any]]:
+def backtest(
+    spec_paths: Sequence[str | Path], input_path: str | Path, spark: SparkSession | None = None
+) -> list[dict[str, Any]]:
     """Compile the specs at ``spec_paths`` and return the alerts they raise over ``input_path``.
 
     Each alert is a base alert record; ``detected_at`` is a UTC-aware datetime and

@@ -32,8 +32,9 @@ def dependency_order(plans: Sequence[Plan]) -> list[Plan]:
         for dep in p.depends_on:
             if dep not in by_module:
                 if p.source_kind == "detector":
-                    raise PlanOrderError(f"{p.module} {p.name} reads {dep}'s output; "
-                                         f"add {dep}'s spec to the run")
+                    raise PlanOrderError(
+                        f"{p.module} {p.name} reads {dep}'s output; add {dep}'s spec to the run"
+                    )
                 continue  # an alert reader simply sees no alerts of a module that is not run
             visit(by_module[dep], (*trail, p.module))
         done.add(p.module)
@@ -44,15 +45,19 @@ def dependency_order(plans: Sequence[Plan]) -> list[Plan]:
     return ordered
 
 
-def register_plans(spark: SparkSession, plans: Sequence[Plan], trades: DataFrame,
-                   on_plan: Callable[[Plan], None] | None = None) -> list[Plan]:
+def register_plans(
+    spark: SparkSession,
+    plans: Sequence[Plan],
+    trades: DataFrame,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> list[Plan]:
     """Create every stage view of ``plans`` (in dependency order) over ``trades``.
 
     The alert stream view ``alerts`` is the union of the alerts of the plans before
     each alert reader. Returns the plans in the order they were registered.
     """
     trades.createOrReplaceTempView("trades")
-    empty_onchain(spark).createOrReplaceTempView("onchain_events")
+    empty_onchain(spark).createOrReplaceTempView("chain_events")
     empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
     ordered = dependency_order(plans)
     alert_views: list[str] = []
@@ -60,14 +65,18 @@ def register_plans(spark: SparkSession, plans: Sequence[Plan], trades: DataFrame
         base = Path(plan.spec_path).parent
         for name, path, fmt, cols in plan.references:
             read_reference(spark, base, path, fmt, cols).createOrReplaceTempView(name)
-        if plan.source_kind == "alerts":
-            union = " UNION ALL ".join(f"SELECT * FROM {v}" for v in alert_views)
-            if union:
-                spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW alerts AS {union}")
+        if plan.source_kind == "alerts" and alert_views:
+            spark.sql(
+                " UNION ALL ".join(f"SELECT * FROM {v}" for v in alert_views)
+            ).createOrReplaceTempView("alerts")
+        # views made from DataFrames keep their resolved plan, so a later redefinition
+        # of a shared name (alerts) cannot change or loop back into an earlier plan
         for stage in plan.stages:
-            spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {stage.view} AS\n{stage.sql}")
-        spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {plan.output_table} AS "
-                  f"SELECT * FROM {plan.output_view}")
+            df = spark.sql(stage.sql)
+            if stage.kind in ("alerts", "output"):
+                df = df.cache()  # read again by chained detectors and alert readers
+            df.createOrReplaceTempView(stage.view)
+        spark.table(plan.output_view).createOrReplaceTempView(plan.output_table)
         alert_views.append(plan.alerts_view)
         if on_plan:
             on_plan(plan)

@@ -75,8 +75,9 @@ def _same(want: Any, got: Any) -> bool:
         return want.isoformat().replace("+00:00", "") in got
     if isinstance(got, datetime):
         w = want.isoformat() if isinstance(want, datetime) else str(want)
-        return got.isoformat().replace("+00:00", "Z").startswith(w.replace("+00:00", "Z")
-                                                                  .rstrip("Z"))
+        return (
+            got.isoformat().replace("+00:00", "Z").startswith(w.replace("+00:00", "Z").rstrip("Z"))
+        )
     return bool(want == got)
 
 

@@ -39,8 +39,12 @@ def read_trades(spark: SparkSession, path: str | Path) -> tuple[DataFrame, Input
     from pyspark.sql import functions as F
 
     schema = ddl({**TRADE_EVENT_FIELDS, "_corrupt_record": "string"})
-    raw = (spark.read.schema(schema).option("mode", "PERMISSIVE")
-           .option("columnNameOfCorruptRecord", "_corrupt_record").json(str(path)))
+    raw = (
+        spark.read.schema(schema)
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", "_corrupt_record")
+        .json(str(path))
+    )
     raw = raw.withColumn("_order", F.monotonically_increasing_id()).cache()
     ok = F.col("_corrupt_record").isNull()
     for name in TRADE_REQUIRED_FIELDS:
@@ -48,8 +52,11 @@ def read_trades(spark: SparkSession, path: str | Path) -> tuple[DataFrame, Input
     ok = ok & (F.col("price") > 0) & (F.col("quantity") > 0)
     valid = raw.where(ok)
     first = Window.partitionBy("event_id").orderBy("_order")
-    deduped = (valid.withColumn("_rank", F.row_number().over(first)).where("_rank = 1")
-               .drop("_rank", "_order", "_corrupt_record")).cache()
+    deduped = (
+        valid.withColumn("_rank", F.row_number().over(first))
+        .where("_rank = 1")
+        .drop("_rank", "_order", "_corrupt_record")
+    ).cache()
     read = raw.count()
     n_valid = valid.count()
     used = deduped.count()
@@ -67,8 +74,9 @@ def empty_onchain(spark: SparkSession) -> DataFrame:
     return empty(spark, ONCHAIN_EVENT_FIELDS)
 
 
-def read_reference(spark: SparkSession, base: Path, path: str, fmt: str,
-                   columns: tuple[tuple[str, str], ...]) -> DataFrame:
+def read_reference(
+    spark: SparkSession, base: Path, path: str, fmt: str, columns: tuple[tuple[str, str], ...]
+) -> DataFrame:
     """A reference table; ``path`` is relative to ``base`` (the spec's folder) unless absolute."""
     full = path if "://" in path or Path(path).is_absolute() else str(base / path)
     schema = ddl(dict(columns))

@@ -1,0 +1,56 @@
+"""A corpus of broken specs: each gives its expected `line:col: message`, without a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ctc.cli import main
+
+CORPUS = Path(__file__).parent / "broken_specs"
+CASES = sorted(CORPUS.glob("*.yaml"))
+
+
+def _expected(path: Path) -> str:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# expect: "), f"{path.name} must start with '# expect: '"
+    return first.removeprefix("# expect: ")
+
+
+def test_corpus_is_not_empty() -> None:
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_broken_spec_reports_position_and_message(path: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [ln for ln in result.stderr.splitlines() if not ln.startswith("ctc: ")]
+    want = f"{path}:{_expected(path)}"
+    assert any(ln.startswith(want) for ln in lines), f"wanted {want!r} in:\n{result.stderr}"
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
+    spec = (CORPUS.parent.parent / "detectors" / "whale.yaml").read_text(encoding="utf-8")
+    spec = spec.replace("when: quote_volume > params.whale_usd", "when: quote_volum > 1")
+    spec = spec.replace("{{ side }}", "{{ sid }}").replace("tier: small", "tier: tiny")
+    bad = tmp_path / "whale.yaml"
+    bad.write_text(spec, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1
+    # the schema error stops the SQL checks: fix the shape first, then the SQL
+    assert "tier must be one of 'small', 'medium', 'large', got 'tiny'" in result.stderr
+    bad.write_text(spec.replace("tier: tiny", "tier: small"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith(str(bad))]
+    assert len(errors) == 2, result.stderr
+    assert "unknown column 'quote_volum'" in errors[0]
+    assert "unknown column 'sid'" in errors[1]
+
+
+def test_usage_error_exits_2() -> None:
+    result = CliRunner().invoke(main, ["validate", "/no/such/spec.yaml"])
+    assert result.exit_code == 2
