@@ -26,18 +26,20 @@ def main() -> None:
     args = ap.parse_args()
 
     from ctc.compiler import compile_paths
+    from ctc.events import TRADE_EVENT_FIELDS
     from ctc.runtime.backtest import run_backtest
     from ctc.runtime.sources import ddl
     from ctc.runtime.spark import get_spark
     from ctc.simulate import simulate
-    from ctc.events import TRADE_EVENT_FIELDS
 
     with tempfile.TemporaryDirectory(prefix="ctc-bench-") as tmp:
         data = Path(tmp) / "trades.jsonl"
         t = time.perf_counter()
         sim = simulate(args.hours, data, seed=11, trades_per_second=args.tps)
-        print(f"simulated trades:          {sim.trades:,} in {time.perf_counter() - t:.1f} s",
-              file=sys.stderr)
+        print(
+            f"simulated trades:          {sim.trades:,} in {time.perf_counter() - t:.1f} s",
+            file=sys.stderr,
+        )
         spark = get_spark("ctc-bench-backtest")
         plans = [p for p in compile_paths([ROOT / "detectors"]) if p.tier == "small"]
         # warm-up: JVM, code generation

@@ -26,8 +26,12 @@ def main() -> None:
     cold = []
     for _ in range(3):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "ctc", "compile", str(ROOT / "detectors")],
-                       check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "ctc", "compile", str(ROOT / "detectors")],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         cold.append(time.perf_counter() - t)
 
     t = time.perf_counter()
@@ -41,11 +45,15 @@ def main() -> None:
         warm.append(time.perf_counter() - t)
     assert "pyspark" not in sys.modules, "compiling must not import pyspark"
     print(f"specs compiled:                 {len(plans)}")
-    print(f"cold `ctc compile detectors/`:  best {min(cold):.3f} s, "
-          f"median {statistics.median(cold):.3f} s (whole process, Python start included)")
+    print(
+        f"cold `ctc compile detectors/`:  best {min(cold):.3f} s, "
+        f"median {statistics.median(cold):.3f} s (whole process, Python start included)"
+    )
     print(f"import ctc.compiler:            {import_s:.3f} s")
-    print(f"warm validate + compile, all:   best {min(warm) * 1000:.1f} ms, "
-          f"median {statistics.median(warm) * 1000:.1f} ms over {args.repeat} runs")
+    print(
+        f"warm validate + compile, all:   best {min(warm) * 1000:.1f} ms, "
+        f"median {statistics.median(warm) * 1000:.1f} ms over {args.repeat} runs"
+    )
     print(f"per spec (warm median):         {statistics.median(warm) / len(plans) * 1000:.2f} ms")
     print("JVM started:                    no (pyspark never imported)")
 

@@ -54,3 +54,11 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
 def test_usage_error_exits_2() -> None:
     result = CliRunner().invoke(main, ["validate", "/no/such/spec.yaml"])
     assert result.exit_code == 2
+
+
+def test_yaml_1_1_boolean_words_stay_keys() -> None:
+    from ctc.dsl.yaml_loader import load_yaml
+
+    located, errors = load_yaml("on: x\nyes: 1\n", "t.yaml")
+    assert errors == [] and located is not None
+    assert located.data == {"on": "x", "yes": 1}

@@ -67,3 +67,16 @@ def test_unknown_column_suggests_the_closest_name() -> None:
         check_fragment("quote_volum > 1", {}, SCOPE)
     assert "did you mean 'quote_volume'" in info.value.message
     assert (info.value.line, info.value.col) == (1, 1)
+
+
+def test_nested_divisions_are_all_safe() -> None:
+    tree = check_fragment("(price / quantity) / (quote_volume / price)", {}, SCOPE)
+    sql = to_sql(tree)
+    assert " / " not in sql
+    assert sql.count("TRY_DIVIDE") == 3
+
+
+def test_json_paths_are_allowed_in_get_json_object() -> None:
+    scope = Scope({"details": "string"})
+    tree = check_fragment("get_json_object(details, '$.z_score')", {}, scope)
+    assert to_sql(tree) == "GET_JSON_OBJECT(details, '$.z_score')"

@@ -74,6 +74,10 @@ _ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
     exp.Alias,
     exp.Star,
     exp.SafeDivide,
+    exp.JSONPath,
+    exp.JSONPathRoot,
+    exp.JSONPathKey,
+    exp.JSONPathSubscript,
 )
 
 
@@ -212,14 +216,19 @@ def check_fragment(text: str, params: Mapping[str, ParamValue], scope: Scope) ->
             return new
         return node
 
-    def safe_divide(node: exp.Expr) -> exp.Expr:
-        if isinstance(node, exp.Div):
-            return exp.SafeDivide(this=node.this, expression=node.expression)
-        return node
-
     tree = tree.transform(resolve, copy=False)
     _check_types(tree, scope, param_at)
-    return tree.transform(safe_divide, copy=False)
+    return _safe_divisions(tree)
+
+
+def _safe_divisions(tree: exp.Expr) -> exp.Expr:
+    """Rewrite every division, nested ones included, to TRY_DIVIDE (NULL on a zero divisor)."""
+    for div in reversed(list(tree.find_all(exp.Div))):  # deepest first
+        safe = exp.SafeDivide(this=div.this, expression=div.expression)
+        if div is tree:
+            return safe
+        div.replace(safe)
+    return tree
 
 
 _NUMERIC = {"double", "float", "bigint", "int", "smallint", "tinyint", "decimal"}
@@ -270,9 +279,7 @@ def _kind(node: exp.Expr, scope: Scope) -> str | None:
     return None
 
 
-def _check_types(
-    tree: exp.Expr, scope: Scope, param_at: dict[int, tuple[str, int, int]]
-) -> None:
+def _check_types(tree: exp.Expr, scope: Scope, param_at: dict[int, tuple[str, int, int]]) -> None:
     """Reject comparisons and arithmetic that mix numbers with text or true/false."""
     for node in tree.walk():
         if not isinstance(node, _COMPARE):

@@ -101,7 +101,12 @@ def load_yaml(text: str, path: str) -> tuple[Located | None, list[SpecError]]:
         if isinstance(n, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in n.value:
-                key = constructor.construct_object(key_node, deep=True)
+                # plain scalar keys stay text: YAML 1.1 would read `on:` as true
+                key = (
+                    key_node.value
+                    if isinstance(key_node, yaml.ScalarNode)
+                    else constructor.construct_object(key_node, deep=True)
+                )
                 if not isinstance(key, str):
                     errors.append(
                         SpecError(

@@ -50,10 +50,10 @@ SELECT
   accumulation_alerts,
   distribution_alerts,
   contributing_alerts,
-  COALESCE(LEAST(TRY_DIVIDE(max_volume_z, 5.0), 1.0), 0.0) AS volume_signal,
-  COALESCE(LEAST(TRY_DIVIDE(whale_volume, 1000000), 1.0), 0.0) AS whale_signal,
-  COALESCE(LEAST(ABS(flow_ratio - 0.5) * 2, 1.0), 0.0) AS flow_signal,
-  100 * (0.3 * (COALESCE(LEAST(TRY_DIVIDE(max_volume_z, 5.0), 1.0), 0.0)) + 0.3 * (COALESCE(LEAST(TRY_DIVIDE(whale_volume, 1000000), 1.0), 0.0)) + 0.4 * (COALESCE(LEAST(ABS(flow_ratio - 0.5) * 2, 1.0), 0.0))) AS consensus_score,
+  LEAST(TRY_DIVIDE(COALESCE(max_volume_z, 0.0), 5.0), 1.0) AS volume_signal,
+  LEAST(TRY_DIVIDE(COALESCE(whale_volume, 0.0), 1000000), 1.0) AS whale_signal,
+  LEAST(ABS(COALESCE(flow_ratio, 0.5) - 0.5) * 2, 1.0) AS flow_signal,
+  100 * (0.3 * (LEAST(TRY_DIVIDE(COALESCE(max_volume_z, 0.0), 5.0), 1.0)) + 0.3 * (LEAST(TRY_DIVIDE(COALESCE(whale_volume, 0.0), 1000000), 1.0)) + 0.4 * (LEAST(ABS(COALESCE(flow_ratio, 0.5) - 0.5) * 2, 1.0))) AS consensus_score,
   CASE WHEN accumulation_alerts > distribution_alerts THEN 'bullish' WHEN distribution_alerts > accumulation_alerts THEN 'bearish' END AS direction
 FROM consensus__aggregate;
 
