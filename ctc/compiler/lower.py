@@ -8,6 +8,7 @@ raised together as :class:`~ctc.dsl.errors.SpecErrors`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from sqlglot import exp
 
@@ -173,8 +174,6 @@ class _Lowering:
         columns: dict[str, str] = dict(src.columns)
         current = src.view
         time_col = spec.window.time if spec.window and spec.window.time else src.time_column
-        if time_col is not None and time_col not in columns:
-            self.err(("window", "time"), f"unknown time column '{time_col}'")
         if spec.window and time_col is None:
             self.err(("window",), "this source has no event time: windows need window.time")
         watermark = spec.window.watermark.seconds if spec.window else 0
@@ -192,14 +191,7 @@ class _Lowering:
                 _select([_q(c) for c in columns], current, where=where),
                 f"rows of {current}"
                 + (f" from {', '.join(spec.source.alerts)}" if spec.source.alerts else ""),
-                (
-                    "stateless; the runtime sets the watermark on "
-                    f"{time_col} ({spec.window.watermark.text}) here"
-                )
-                if spec.window and time_col
-                else "stateless, row by row"
-                if time_col
-                else "static",
+                "stateless" if time_col else "static",
                 tuple(columns.items()),
             )
         )
@@ -299,6 +291,17 @@ class _Lowering:
             )
             current = view
 
+        # prepare: row-level columns before the filter and the window
+        current, columns = self.row_stage(
+            "prepare",
+            spec.prepare,
+            current,
+            columns,
+            "row-level columns computed before the filter and the window",
+        )
+        if time_col is not None and time_col not in columns:
+            self.err(("window", "time"), f"unknown time column '{time_col}'")
+
         # filter
         if spec.filter:
             tree = self.frag(spec.filter, Scope(columns, what="filter"))
@@ -317,6 +320,13 @@ class _Lowering:
                 )
                 current = view
 
+        event_view = current
+        if spec.window and time_col:
+            self.stages[-1] = replace(
+                self.stages[-1],
+                streaming=f"{self.stages[-1].streaming}; the runtime sets the watermark on "
+                f"{time_col} ({spec.window.watermark.text}) on these rows",
+            )
         window_plan = None
         keys: tuple[str, ...] = spec.group_by
         if spec.window:
@@ -326,43 +336,10 @@ class _Lowering:
         elif spec.aggregate:
             self.err(("aggregate",), "aggregate: needs a window:", key=True)
 
-        # derive
-        derived: dict[str, exp.Expr] = {}
-        items = [_q(c) for c in columns]
-        for name, sql in spec.derive:
-            self.new_names([(name, ("derive", name))], columns)
-            tree = self.frag(
-                sql, Scope({**columns, **{d: "double" for d in derived}}, what=f"derive.{name}")
-            )
-            if tree is None:
-                derived[name] = exp.Null()
-                continue
-            tree = tree.transform(
-                lambda n: (
-                    exp.Paren(this=derived[n.name].copy())
-                    if isinstance(n, exp.Column) and not n.table and n.name in derived
-                    else n
-                ),
-                copy=True,
-            )
-            derived[name] = tree
-            items.append(f"{to_sql(tree)} AS {_q(name)}")
-        for name, tree in derived.items():
-            columns[name] = _infer_type(tree, columns)
-        if spec.derive:
-            view = self.view("derive")
-            self.add(
-                Stage(
-                    "derive",
-                    view,
-                    (current,),
-                    _select(items, current),
-                    "row-level derived columns",
-                    "stateless",
-                    tuple(columns.items()),
-                )
-            )
-            current = view
+        # derive: row-level columns after the window (or of each row)
+        current, columns = self.row_stage(
+            "derive", spec.derive, current, columns, "row-level derived columns"
+        )
 
         # detected_at: the event time at which a row's condition holds
         detected = "window_end" if spec.window else (time_col or "")
@@ -435,6 +412,7 @@ class _Lowering:
             time_column=time_col or "",
             id_column=src.id_column,
             watermark_seconds=watermark,
+            event_view=event_view,
             window=window_plan,
             stages=tuple(self.stages),
             alert_rules=tuple(rules),
@@ -448,6 +426,53 @@ class _Lowering:
                 + ([spec.source.reference] if spec.source.reference else [])
             ),
         )
+
+    def row_stage(
+        self,
+        kind: str,
+        entries: tuple[tuple[str, Sql], ...],
+        current: str,
+        columns: dict[str, str],
+        note: str,
+    ) -> tuple[str, dict[str, str]]:
+        """A SELECT adding named row-level expressions; each may use the ones above it."""
+        if not entries:
+            return current, columns
+        derived: dict[str, exp.Expr] = {}
+        items = [_q(c) for c in columns]
+        for name, sql in entries:
+            self.new_names([(name, (kind, name))], columns)
+            scope = Scope({**columns, **{d: "double" for d in derived}}, what=f"{kind}.{name}")
+            tree = self.frag(sql, scope)
+            if tree is None:
+                derived[name] = exp.Null()
+                continue
+            tree = tree.transform(
+                lambda n: (
+                    exp.Paren(this=derived[n.name].copy())
+                    if isinstance(n, exp.Column) and not n.table and n.name in derived
+                    else n
+                ),
+                copy=True,
+            )
+            derived[name] = tree
+            items.append(f"{to_sql(tree)} AS {_q(name)}")
+        out = dict(columns)
+        for name, tree in derived.items():
+            out[name] = _infer_type(tree, columns)
+        view = self.view(kind)
+        self.add(
+            Stage(
+                kind,
+                view,
+                (current,),
+                _select(items, current),
+                note,
+                "stateless",
+                tuple(out.items()),
+            )
+        )
+        return view, out
 
     def aggregate(
         self, current: str, columns: dict[str, str], time_col: str

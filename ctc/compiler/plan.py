@@ -36,7 +36,8 @@ class StateBound:
 class Stage:
     """One SELECT of the plan."""
 
-    kind: str  # input | enrich | filter | lookup | aggregate | baseline | derive | alerts | output
+    #: input | enrich | lookup | prepare | filter | aggregate | baseline | derive | alerts | output
+    kind: str
     view: str
     reads: tuple[str, ...]
     sql: str
@@ -95,6 +96,8 @@ class Plan:
     time_column: str
     id_column: str | None
     watermark_seconds: int
+    #: the view whose rows carry the event-time column: streaming sets the watermark here
+    event_view: str
     window: WindowPlan | None
     stages: tuple[Stage, ...]
     alert_rules: tuple[AlertRulePlan, ...]

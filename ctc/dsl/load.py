@@ -162,6 +162,7 @@ def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
             for i, e in enumerate(d.get("enrich") or [])
         ),
         lookups=tuple(lookups),
+        prepare=_sqls(d.get("prepare"), ("prepare",)),
         window=window,
         group_by=tuple(d.get("group_by") or ()),
         aggregate=_sqls(d.get("aggregate"), ("aggregate",)),

@@ -145,6 +145,7 @@ class Spec:
     filter: Sql | None
     enrich: tuple[Enrich, ...]
     lookups: tuple[Lookup, ...]
+    prepare: tuple[tuple[str, Sql], ...]
     window: Window | None
     group_by: tuple[str, ...]
     aggregate: tuple[tuple[str, Sql], ...]

@@ -30,7 +30,7 @@ SELECT
   src.message,
   src.ttl_epoch,
   src.details,
-  CASE WHEN src.alert_type = 'whale_trade' THEN CASE GET_JSON_OBJECT(src.details, CONCAT('$.', 'side')) WHEN 'buy' THEN 1 WHEN 'sell' THEN -1 END ELSE alert_directions.direction END AS signal_sign
+  CASE WHEN src.alert_type = 'whale_trade' THEN CASE GET_JSON_OBJECT(src.details, '$.side') WHEN 'buy' THEN 1 WHEN 'sell' THEN -1 END ELSE alert_directions.direction END AS signal_sign
 FROM backtester__input AS src
 LEFT JOIN alert_directions
   ON src.alert_type = alert_directions.alert_type;

@@ -23,10 +23,10 @@ SELECT
   window.start AS window_start,
   window.end AS window_end,
   symbol,
-  MAX(CAST(GET_JSON_OBJECT(details, CONCAT('$.', 'consensus_score')) AS DOUBLE)) FILTER(WHERE module_id = 'MOD-007') AS consensus_score,
-  MAX(CAST(GET_JSON_OBJECT(details, CONCAT('$.', 'alpha')) AS DOUBLE)) FILTER(WHERE alert_type = 'high_alpha_wallet') AS wallet_alpha,
-  MAX(ABS(CAST(GET_JSON_OBJECT(details, CONCAT('$.', 'z_score')) AS DOUBLE))) FILTER(WHERE alert_type = 'volume_spike') AS max_volume_z,
-  AVG(CAST(GET_JSON_OBJECT(details, CONCAT('$.', 'flow_ratio')) AS DOUBLE)) FILTER(WHERE alert_type IN ('accumulation_signal', 'distribution_signal')) AS flow_ratio,
+  MAX(CAST(GET_JSON_OBJECT(details, '$.consensus_score') AS DOUBLE)) FILTER(WHERE module_id = 'MOD-007') AS consensus_score,
+  MAX(CAST(GET_JSON_OBJECT(details, '$.alpha') AS DOUBLE)) FILTER(WHERE alert_type = 'high_alpha_wallet') AS wallet_alpha,
+  MAX(ABS(CAST(GET_JSON_OBJECT(details, '$.z_score') AS DOUBLE))) FILTER(WHERE alert_type = 'volume_spike') AS max_volume_z,
+  AVG(CAST(GET_JSON_OBJECT(details, '$.flow_ratio') AS DOUBLE)) FILTER(WHERE alert_type IN ('accumulation_signal', 'distribution_signal')) AS flow_ratio,
   COUNT_IF(alert_type = 'whale_trade') AS whale_alerts,
   COUNT(*) AS input_alerts
 FROM predictive_scorer__input
