@@ -163,16 +163,34 @@ def _summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the output here instead of stdout.",
 )
+@click.option(
+    "--quality",
+    default=None,
+    help="Quality rules (a quality.yaml), or 'any' to accept every symbol and exchange "
+    "[default: quality.yaml beside the first spec, else 'any'].",
+)
 @reports_errors
-def backtest(paths: Sequence[Path], input_path: Path, fmt: str, out_file: Path | None) -> None:
-    """Run detectors in Spark batch mode over recorded or simulated trades."""
+def backtest(
+    paths: Sequence[Path], input_path: Path, fmt: str, out_file: Path | None, quality: str | None
+) -> None:
+    """Run detectors in Spark batch mode over recorded or simulated trades.
+
+    The input passes the same quality gate as the stream (as one batch) first.
+    """
     from ctc.compiler import compile_paths
     from ctc.runtime.backtest import run_backtest, stderr_progress
+    from ctc.runtime.quality import load_rules
     from ctc.runtime.spark import get_spark
 
     plans = compile_paths(list(paths))
-    stderr_progress(f"{len(plans)} detectors compiled; starting Spark")
-    result = run_backtest(get_spark("ctc-backtest"), plans, input_path, stderr_progress)
+    first = paths[0] if paths[0].is_dir() else paths[0].parent
+    rules_path = Path(quality) if quality and quality != "any" else first / "quality.yaml"
+    rules = None if quality == "any" or not rules_path.exists() else load_rules(rules_path)
+    stderr_progress(
+        f"{len(plans)} detectors compiled; quality rules: "
+        f"{rules.path if rules else 'any symbol and exchange'}; starting Spark"
+    )
+    result = run_backtest(get_spark("ctc-backtest"), plans, input_path, stderr_progress, rules)
     if fmt == "json":
         text = "".join(
             json.dumps({**a, "detected_at": a["detected_at"].isoformat().replace("+00:00", "Z")})
@@ -268,52 +286,213 @@ def _truth_report(truth: list[dict[str, Any]], alerts: list[dict[str, Any]]) -> 
 def demo(hours: float, seed: int, detectors_dir: Path, workdir: Path) -> None:
     """The main job on the embedded default (local Spark, local files, no internet).
 
-    Simulates trades with injected anomalies, compiles every detector, back-tests
-    them in Spark, prints the alerts and a summary, and writes them to WORKDIR.
+    Simulates trades with injected anomalies and lands them as files in
+    WORKDIR/landing, runs every streaming detector over them as one Spark streaming
+    application (`ctc run --until-idle`) into the hot store (SQLite) and the lake
+    (Iceberg), then prints the alerts, a summary and which injected anomalies were found.
     """
+    import shutil
+    from datetime import datetime
+
     from ctc.compiler import compile_paths
-    from ctc.runtime.backtest import run_backtest, stderr_progress
+    from ctc.runtime.landing import publish_file
     from ctc.runtime.spark import get_spark
+    from ctc.runtime.stores.factory import open_store
+    from ctc.runtime.stream import RunOptions, StreamRunner, stderr_say
     from ctc.simulate import simulate
 
+    for part in ("landing", "checkpoint", "lake", "alerts.db", "status.json"):
+        target = workdir / part
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    for extra in workdir.glob("alerts.db-*"):
+        extra.unlink()
     workdir.mkdir(parents=True, exist_ok=True)
     trades = workdir / "trades.jsonl"
-    stderr_progress(f"simulating {hours:g} h of trades into {trades}")
+    stderr_say(f"simulating {hours:g} h of trades into {trades}")
     sim = simulate(hours, trades, seed=seed)
-    stderr_progress(f"{sim.trades} trades, {len(sim.anomalies)} injected anomalies")
-    plans = compile_paths([detectors_dir])
-    stderr_progress(f"{len(plans)} detectors compiled; starting Spark (local)")
-    result = run_backtest(get_spark("ctc-demo"), plans, trades, stderr_progress)
-    out = workdir / "alerts.jsonl"
-    out.write_text(
-        "".join(
-            json.dumps({**a, "detected_at": a["detected_at"].isoformat().replace("+00:00", "Z")})
-            + "\n"
-            for a in result.alerts
-        ),
-        encoding="utf-8",
+    files = publish_file(trades, workdir / "landing", seconds_per_file=900)
+    stderr_say(
+        f"{sim.trades} trades, {len(sim.anomalies)} injected anomalies; "
+        f"{len(files)} files landed in {workdir / 'landing'}"
     )
+    plans = compile_paths([detectors_dir])
+    store_url = f"sqlite:///{workdir / 'alerts.db'}"
+    options = RunOptions(
+        landing=workdir / "landing",
+        checkpoint=workdir / "checkpoint",
+        store_url=store_url,
+        lake=workdir / "lake",
+        quality=detectors_dir / "quality.yaml",
+        status_path=workdir / "status.json",
+        until_idle=True,
+        max_files_per_trigger=2,
+    )
+    stderr_say(f"{len(plans)} detectors compiled; starting Spark (local) for `ctc run`")
+    runner = StreamRunner(get_spark("ctc-demo"), plans, options, stderr_say)
+    totals = runner.run()
+
+    store = open_store(store_url)
+    alerts: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = store.query_alerts(limit=200, cursor=cursor)
+        alerts += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    for a in alerts:
+        a["detected_at"] = datetime.fromisoformat(str(a["detected_at"]).replace("Z", "+00:00"))
     rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    top = sorted(result.alerts, key=lambda a: (rank[a["severity"]], a["detected_at"]))[:15]
-    click.echo(f"\nAlerts ({len(result.alerts)}; the 15 most severe):")
+    top = sorted(alerts, key=lambda a: (rank[a["severity"]], a["detected_at"]))[:15]
+    click.echo(f"\nAlerts in the hot store ({len(alerts)}; the 15 most severe):")
     for a in top:
         click.echo(
             f"  {a['detected_at']:%Y-%m-%d %H:%M:%S}  {a['severity']:8} "
             f"{a['alert_type']:18} {a['message']}"
         )
-    click.echo(
-        "\nSummary per detector and severity:\n" + _summary_table(result.alerts, result.plans)
-    )
+    click.echo("\nSummary per detector and severity:\n" + _summary_table(alerts, runner.plans))
     truth = json.loads(sim.truth_path.read_text(encoding="utf-8"))["anomalies"]
+    click.echo("\nInjected anomalies found by the detectors:\n" + _truth_report(truth, alerts))
     click.echo(
-        "\nInjected anomalies found by the detectors:\n" + _truth_report(truth, result.alerts)
+        f"\n{totals.batches} micro-batches: {totals.processed} trades, {totals.passed} "
+        f"passed the quality gate, {totals.failed} dead letters, {totals.duplicates} "
+        "duplicates"
     )
-    c = result.counts
     click.echo(
-        f"\ninput: {c.read} trades read, {c.used} used, {c.rejected} rejected, "
-        f"{c.duplicates} duplicates; back-test took {result.seconds:.1f} s"
+        f"hot store: {workdir / 'alerts.db'}   lake: {workdir / 'lake'}   "
+        f"status: {workdir / 'status.json'}"
     )
-    click.echo(f"alerts written to {out}")
+
+
+def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
+    """The spec files of a tier, from detectors/tiers/<tier>.yaml."""
+    import yaml
+
+    path = detectors_dir / "tiers" / f"{tier}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [detectors_dir / name for name in data.get("detectors", [])]
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--tier",
+    type=click.Choice(["small", "medium", "large"]),
+    default="small",
+    show_default=True,
+    help="Detectors to run, when no spec PATHS are given.",
+)
+@click.option(
+    "--detectors",
+    "detectors_dir",
+    default="detectors",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option(
+    "--landing",
+    default="var/landing",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of JSON-lines files of unified trade events (the file source).",
+)
+@click.option(
+    "--checkpoint",
+    default="var/checkpoint",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Checkpoint and state of this application; a restart resumes from it.",
+)
+@click.option(
+    "--store",
+    "store_url",
+    default="sqlite:///var/ctc/alerts.db",
+    show_default=True,
+    help="Hot store: sqlite:///FILE or dynamodb://PREFIX?region=R.",
+)
+@click.option(
+    "--lake",
+    default="var/lake",
+    show_default=True,
+    help="Iceberg warehouse folder (SQLite catalog), or 'none'.",
+)
+@click.option(
+    "--quality",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Quality rules [default: DETECTORS/quality.yaml].",
+)
+@click.option(
+    "--status",
+    "status_path",
+    default="var/ctc/status.json",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the last micro-batch's metrics are written.",
+)
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Process what is in the landing folder, close every open window, stop.",
+)
+@click.option("--trigger-seconds", default=2.0, show_default=True, type=float)
+@click.option(
+    "--max-files-per-trigger",
+    default=None,
+    type=int,
+    help="Bound each micro-batch to this many files.",
+)
+@reports_errors
+def run(
+    paths: Sequence[Path],
+    tier: str,
+    detectors_dir: Path,
+    landing: Path,
+    checkpoint: Path,
+    store_url: str,
+    lake: str,
+    quality: Path | None,
+    status_path: Path,
+    until_idle: bool,
+    trigger_seconds: float,
+    max_files_per_trigger: int | None,
+) -> None:
+    """Run every detector of a tier (or the given specs) as one Spark streaming application.
+
+    Reads JSON-lines files from the landing folder, passes them through the quality gate
+    once, runs every compiled detector, and writes all alerts through one sink: the hot
+    store and the lake. Stop with Ctrl-C; a restart resumes from the checkpoint.
+    """
+    from ctc.compiler import compile_paths
+    from ctc.runtime.spark import get_spark
+    from ctc.runtime.stream import RunOptions, StreamRunner, stderr_say
+
+    specs = list(paths) or tier_specs(detectors_dir, tier)
+    plans = compile_paths(specs, with_dependencies=True)
+    options = RunOptions(
+        landing=landing,
+        checkpoint=checkpoint,
+        store_url=store_url,
+        lake=None if lake == "none" else Path(lake),
+        quality=quality or detectors_dir / "quality.yaml",
+        status_path=status_path,
+        until_idle=until_idle,
+        trigger_seconds=trigger_seconds,
+        max_files_per_trigger=max_files_per_trigger,
+    )
+    stderr_say(f"{len(plans)} detectors compiled; starting Spark; reading {landing}")
+    runner = StreamRunner(get_spark("ctc-run"), plans, options, stderr_say)
+    totals = runner.run()
+    per_module = ", ".join(f"{k} {v}" for k, v in sorted(totals.by_module.items()))
+    click.echo(
+        f"{totals.batches} micro-batches: {totals.processed} records, {totals.passed} "
+        f"passed, {totals.failed} dead letters, {totals.duplicates} duplicates; "
+        f"{totals.alerts} alerts ({per_module})"
+    )
+    click.echo(f"hot store: {store_url}; lake: {lake}; status: {status_path}")
 
 
 def _register_optional() -> None:

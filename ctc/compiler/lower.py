@@ -85,19 +85,56 @@ def _qualify(tree: exp.Expr, alias: str, own: Mapping[str, str]) -> exp.Expr:
     return tree.transform(fix, copy=True)
 
 
-def _infer_type(tree: exp.Expr, columns: Mapping[str, str]) -> str:
-    """A Spark type name for an expression, best effort (used for table schemas)."""
-    from sqlglot.optimizer.annotate_types import annotate_types
+_SPARK_TYPES = {
+    "string",
+    "double",
+    "bigint",
+    "int",
+    "boolean",
+    "timestamp",
+    "date",
+    "float",
+    "smallint",
+    "tinyint",
+}
 
+
+def _infer_type(
+    tree: exp.Expr,
+    columns: Mapping[str, str],
+    tables: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """The Spark type of an expression over typed columns (for lake table schemas).
+
+    Columns are resolved against ``columns`` and, when qualified, ``tables``; what
+    sqlglot cannot type falls back to double for arithmetic and string otherwise.
+    """
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify import qualify
+
+    flat = {name: typ for name, typ in columns.items()}
+    for table, cols in (tables or {}).items():
+        flat.update({f"{table}__{c}": t for c, t in cols.items()})
+    expr = tree.transform(
+        lambda n: (
+            exp.column(f"{n.table}__{n.name}") if isinstance(n, exp.Column) and n.table else n
+        ),
+        copy=True,
+    )
+    schema: dict[str, object] = {"__t": flat}
     try:
-        schema: dict[str, object] = {"t": dict(columns.items())}
-        annotated = annotate_types(tree.copy(), schema=schema, dialect="spark")
-        t = annotated.type
-        if t is None or t.this == exp.DataType.Type.UNKNOWN:
-            return "double"
-        return t.sql("spark").lower()
+        select = exp.select(exp.alias_(expr, "__x")).from_("__t")
+        select = qualify(select, schema=schema, dialect="spark", validate_qualify_columns=False)
+        t = annotate_types(select, schema=schema, dialect="spark").selects[0].type
     except Exception:
-        return "double"
+        t = None
+    if t is not None and t.this != exp.DataType.Type.UNKNOWN:
+        name = t.sql("spark").lower()
+        if name.startswith("decimal"):
+            return "double"
+        if name in _SPARK_TYPES:
+            return name
+    return "double"
 
 
 class _Lowering:
@@ -209,7 +246,7 @@ class _Lowering:
                 tree = self.frag(sql, scope)
                 if tree is not None:
                     new_items.append(f"{to_sql(_qualify(tree, 'src', columns))} AS {_q(name)}")
-                    added[name] = _infer_type(tree, {**columns, **ref_cols})
+                    added[name] = _infer_type(tree, columns, {en.reference.name: ref_cols})
             if on is None:
                 continue
             items = [f"src.{_q(c)}" for c in columns] + new_items

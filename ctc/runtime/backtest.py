@@ -19,6 +19,8 @@ from ctc.runtime.sources import InputCounts, read_trades
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from ctc.runtime.quality_rules import QualityRules
+
 Progress = Callable[[str], None]
 
 
@@ -45,12 +47,17 @@ def run_backtest(
     plans: Sequence[Plan],
     input_path: str | Path,
     progress: Progress | None = None,
+    rules: QualityRules | None = None,
 ) -> BacktestResult:
-    """Run ``plans`` over the unified trade events in ``input_path``; collect every alert."""
+    """Run ``plans`` over the unified trade events in ``input_path``; collect every alert.
+
+    The input goes through the quality gate first (``rules``; default: any symbol and
+    exchange, see :func:`ctc.runtime.sources.permissive_rules`).
+    """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     say(f"reading {input_path}")
-    trades, counts = read_trades(spark, input_path)
+    trades, counts = read_trades(spark, input_path, rules)
     say(
         f"{counts.read} records read: {counts.used} used, {counts.rejected} rejected, "
         f"{counts.duplicates} duplicate event ids dropped"

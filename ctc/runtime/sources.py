@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctc.events import ONCHAIN_EVENT_FIELDS, TRADE_EVENT_FIELDS, TRADE_REQUIRED_FIELDS
+from ctc.events import ONCHAIN_EVENT_FIELDS, TRADE_REQUIRED_FIELDS
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+    from ctc.runtime.quality_rules import QualityRules
 
 
 def ddl(fields: Mapping[str, str]) -> str:
@@ -28,40 +30,44 @@ class InputCounts:
     duplicates: int
 
 
-def read_trades(spark: SparkSession, path: str | Path) -> tuple[DataFrame, InputCounts]:
-    """Unified trade events from JSON lines at ``path`` (a file or folder), cleaned for batch.
+def permissive_rules() -> QualityRules:
+    """Quality rules that accept any symbol and exchange: parse, completeness, positivity
+    and first-occurrence dedupe only (back-tests of data from anywhere)."""
+    from ctc.dsl.durations import Duration
+    from ctc.runtime.quality_rules import QualityRules
 
-    Records that don't parse, lack a required field or have a non-positive price or
-    quantity are rejected; a repeated event_id keeps its first occurrence in file order.
-    The result is cached; counts add up exactly.
-    """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    schema = ddl({**TRADE_EVENT_FIELDS, "_corrupt_record": "string"})
-    raw = (
-        spark.read.schema(schema)
-        .option("mode", "PERMISSIVE")
-        .option("columnNameOfCorruptRecord", "_corrupt_record")
-        .json(str(path))
+    return QualityRules(
+        path="(built-in permissive rules)",
+        required=TRADE_REQUIRED_FIELDS,
+        positive=("price", "quantity"),
+        symbols=None,
+        exchanges=None,
+        late_after=Duration(300, "5 minutes"),
+        quote_volume_tolerance=0.001,
+        dedupe_within=Duration(3600, "1 hour"),
     )
-    raw = raw.withColumn("_order", F.monotonically_increasing_id()).cache()
-    ok = F.col("_corrupt_record").isNull()
-    for name in TRADE_REQUIRED_FIELDS:
-        ok = ok & F.col(name).isNotNull()
-    ok = ok & (F.col("price") > 0) & (F.col("quantity") > 0)
-    valid = raw.where(ok)
-    first = Window.partitionBy("event_id").orderBy("_order")
-    deduped = (
-        valid.withColumn("_rank", F.row_number().over(first))
-        .where("_rank = 1")
-        .drop("_rank", "_order", "_corrupt_record")
-    ).cache()
-    read = raw.count()
-    n_valid = valid.count()
-    used = deduped.count()
-    raw.unpersist()
-    return deduped, InputCounts(read, used, read - n_valid, n_valid - used)
+
+
+def read_trades(
+    spark: SparkSession, path: str | Path, rules: QualityRules | None = None
+) -> tuple[DataFrame, InputCounts]:
+    """Unified trade events from JSON lines at ``path`` (a file or folder), through the
+    quality gate (``rules``, default :func:`permissive_rules`) as one batch.
+
+    Rejected records are counted (not returned); a repeated event_id keeps its first
+    occurrence in file order. The result is cached; counts add up exactly.
+    """
+    from ctc.runtime.quality import gate_file
+
+    result = gate_file(spark, path, rules or permissive_rules())
+    passed = result.passed.cache()
+    m = result.metrics
+    counts = InputCounts(
+        int(m["processed"]), int(m["passed"]), int(m["failed"]), int(m["duplicates"])
+    )
+    passed.count()
+    result.unpersist()
+    return passed, counts
 
 
 def empty(spark: SparkSession, fields: Mapping[str, str]) -> DataFrame:

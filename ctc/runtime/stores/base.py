@@ -1,0 +1,96 @@
+"""The hot store interface. Both implementations (SQLite, DynamoDB) pass the same
+conformance tests (tests/stores/test_conformance.py).
+
+Records are plain dicts:
+
+* alert: the base alert record (ctc.events.ALERT_FIELDS) with ``detected_at`` as an
+  ISO 8601 UTC string with microseconds and ``Z`` (``2026-01-01T00:00:01.000000Z``,
+  so text order is time order), ``details`` a JSON string, ``ttl_epoch`` an int.
+* market row: the latest market figures of one (symbol, exchange):
+  ``{"symbol", "exchange", "price", "volume_1h", "updated_at"}`` (updated_at ISO as above).
+* status: the runtime's last micro-batch metrics, a JSON-able dict (one per application).
+* series row (the dashboard's charts), one per (kind, symbol, exchange, window_start):
+  ``{"symbol", "exchange" (None for cross-exchange series), "window_start" (ISO as
+  above), "value" (float or None), **extras}`` where extras are numbers (floats) or
+  strings, e.g. kind ``"volume"`` (MOD-001: value = window_volume, extras z_score,
+  trade_count) and kind ``"spread"`` (MOD-003: value = spread_pct, exchange None, extras
+  vwap_a, vwap_b). Rows expire like alerts, 24 h after window_start.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of alerts, newest first, and the cursor of the next page (None: no more)."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+class AlertStore(ABC):
+    """Hot alert store: keyed by alert_id, queryable by type and time and by symbol and time."""
+
+    @abstractmethod
+    def put_alerts(self, alerts: Iterable[Mapping[str, Any]]) -> int:
+        """Upsert alerts by alert_id (a replayed alert overwrites itself); return how many."""
+
+    @abstractmethod
+    def get_alert(self, alert_id: str) -> dict[str, Any] | None:
+        """One alert by id, or None."""
+
+    @abstractmethod
+    def query_alerts(
+        self,
+        *,
+        alert_type: str | None = None,
+        symbol: str | None = None,
+        since: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """Alerts newest first (detected_at desc, then alert_id desc), optionally of one
+        type and/or one symbol, with detected_at >= since; ``cursor`` continues a page."""
+
+    @abstractmethod
+    def purge_expired(self, now_epoch: int) -> int:
+        """Delete alerts (and series rows) whose ttl_epoch <= now_epoch; return how many
+        alerts."""
+
+    @abstractmethod
+    def put_market(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Upsert the latest market figures per (symbol, exchange)."""
+
+    @abstractmethod
+    def get_market(self, symbol: str) -> list[dict[str, Any]]:
+        """The latest market rows of one symbol, one per exchange (empty if unknown)."""
+
+    @abstractmethod
+    def put_status(self, app: str, status: Mapping[str, Any]) -> None:
+        """Replace the status of application ``app``."""
+
+    @abstractmethod
+    def get_status(self, app: str) -> dict[str, Any] | None:
+        """The last status written for ``app``, or None."""
+
+    @abstractmethod
+    def put_windows(self, kind: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Upsert chart-series rows of ``kind`` by (kind, symbol, exchange or "",
+        window_start): a rewritten window replaces the stored one (last write wins).
+        Rows are normalised by ``records.normalise_window`` (ValueError if malformed)."""
+
+    @abstractmethod
+    def get_windows(
+        self, kind: str, symbol: str, since: str | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """The series rows of ``kind`` and ``symbol`` with window_start >= ``since``: the
+        newest ``limit`` of them, returned oldest first (window_start asc, then exchange
+        asc with None first). ValueError on a bad ``since`` or ``limit``."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

@@ -1,0 +1,26 @@
+"""Fixtures of the lake tests: a fresh local lake per test, the compiled plans once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctc.runtime.lake import Lake
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    """An empty lake (SQLite catalog + warehouse folder) in the test's temp dir."""
+    return Lake(tmp_path / "warehouse")
+
+
+@pytest.fixture(scope="session")
+def plans() -> list[Any]:
+    """Every detector spec under detectors/, compiled."""
+    from ctc.compiler import compile_paths
+
+    return list(compile_paths([str(ROOT / "detectors")]))

@@ -1,0 +1,102 @@
+"""SQLite specifics: the file, WAL, indexes, and one writer process beside reader processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from store_helpers import make_alert
+
+from ctc.runtime.stores.sqlite_store import SqliteAlertStore
+
+
+def test_creates_folders_wal_and_tables(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "hot.db"
+    store = SqliteAlertStore(path)
+    store.put_alerts([make_alert(1)])
+    store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"alerts", "market", "status"} <= tables
+    conn.close()
+    again = SqliteAlertStore(path)  # reopening an existing file keeps its rows
+    assert again.get_alert("a000001") is not None
+    again.close()
+
+
+def test_queries_use_the_indexes_without_a_sort(tmp_path: Path) -> None:
+    store = SqliteAlertStore(tmp_path / "hot.db")
+    store.close()
+    conn = sqlite3.connect(tmp_path / "hot.db")
+    cases = {
+        "alert_type = 'x'": "alerts_type_time",
+        "symbol = 'x'": "alerts_symbol_time",
+        "detected_at >= '2026'": "alerts_time",
+    }
+    for where, index in cases.items():
+        plan = " ".join(
+            str(r[3])
+            for r in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT * FROM alerts WHERE {where} "
+                "ORDER BY detected_at DESC, alert_id DESC LIMIT 51"
+            )
+        )
+        assert index in plan and "TEMP B-TREE" not in plan, plan
+    conn.close()
+
+
+def test_one_writer_process_and_concurrent_readers(tmp_path: Path) -> None:
+    path = tmp_path / "hot.db"
+    reader = SqliteAlertStore(path)  # the API's store, opened before the writer starts
+    writer_code = textwrap.dedent(
+        f"""
+        import json
+        from ctc.runtime.stores.sqlite_store import SqliteAlertStore
+        store = SqliteAlertStore({str(path)!r})
+        for batch in range(60):
+            store.put_alerts(
+                {{"alert_id": f"w{{batch:03d}}-{{i:03d}}", "alert_type": "whale_trade",
+                  "symbol": "BTC-USDT", "detected_at": f"2026-01-01T00:00:{{batch:02d}}Z",
+                  "message": "m", "details": "{{}}"}}
+                for i in range(50)
+            )
+            store.put_status("ctc-stream", {{"batch_id": batch}})
+        store.close()
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", writer_code])
+    while proc.poll() is None:
+        page = reader.query_alerts(alert_type="whale_trade", limit=200)
+        assert len(page.items) % 50 == 0 or len(page.items) == 200  # whole batches only
+        reader.get_status("ctc-stream")
+    assert proc.returncode == 0
+    assert reader.get_status("ctc-stream") == {"batch_id": 59}
+    total = 0
+    cursor = None
+    while True:
+        page = reader.query_alerts(limit=500, cursor=cursor)
+        total += len(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert total == 3_000
+    reader.close()
+
+
+def test_one_store_object_from_many_threads(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = SqliteAlertStore(tmp_path / "hot.db")
+
+    def work(k: int) -> int:
+        store.put_alerts([make_alert(k * 100 + i) for i in range(20)])
+        return len(store.query_alerts(limit=5).items)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(work, range(16))) == [5] * 16
+    assert len(store.query_alerts(limit=1000).items) == 320
+    store.close()
