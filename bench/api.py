@@ -53,7 +53,8 @@ _WATCH_JS = """
     if (t('[data-testid=alert-message]').length > 10 && q('[data-testid=whale-row]') &&
         q('[data-testid=volume-chart] .recharts-bar-rectangle path') &&
         q('[data-testid=spread-chart] path.recharts-curve') &&
-        /\\d/.test(t('[data-testid=health-quality]')) && /Live/.test(t('[data-testid=live-indicator]'))) {
+        /\\d/.test(t('[data-testid=health-quality]')) &&
+        /Live/.test(t('[data-testid=live-indicator]'))) {
       window.__ctcReady = performance.now();
       return;
     }
@@ -162,8 +163,16 @@ def main() -> None:
     )
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ctc.serve", "--port", str(port), "--store", f"sqlite:///{db}",
-         "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "ctc.serve",
+            "--port",
+            str(port),
+            "--store",
+            f"sqlite:///{db}",
+            "--quiet",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

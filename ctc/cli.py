@@ -282,14 +282,24 @@ def _truth_report(truth: list[dict[str, Any]], alerts: list[dict[str, Any]]) -> 
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
 )
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="End by serving the dashboard and API over the run's hot store.",
+)
+@click.option("--port", default=8000, show_default=True, type=int)
 @reports_errors
-def demo(hours: float, seed: int, detectors_dir: Path, workdir: Path) -> None:
+def demo(
+    hours: float, seed: int, detectors_dir: Path, workdir: Path, serve: bool, port: int
+) -> None:
     """The main job on the embedded default (local Spark, local files, no internet).
 
     Simulates trades with injected anomalies and lands them as files in
     WORKDIR/landing, runs every streaming detector over them as one Spark streaming
     application (`ctc run --until-idle`) into the hot store (SQLite) and the lake
-    (Iceberg), then prints the alerts, a summary and which injected anomalies were found.
+    (Iceberg), then prints the alerts, a summary and which injected anomalies were found,
+    and serves the dashboard over the run's hot store (Ctrl-C stops it).
     """
     import shutil
     from datetime import datetime
@@ -456,6 +466,8 @@ def run(
     lake: str,
     quality: Path | None,
     status_path: Path,
+    source: str | None,
+    cloudwatch_namespace: str | None,
     until_idle: bool,
     trigger_seconds: float,
     max_files_per_trigger: int | None,
@@ -482,6 +494,8 @@ def run(
         until_idle=until_idle,
         trigger_seconds=trigger_seconds,
         max_files_per_trigger=max_files_per_trigger,
+        source=source,
+        cloudwatch_namespace=cloudwatch_namespace,
     )
     stderr_say(f"{len(plans)} detectors compiled; starting Spark; reading {landing}")
     runner = StreamRunner(get_spark("ctc-run"), plans, options, stderr_say)
@@ -496,12 +510,14 @@ def run(
 
 
 def _register_optional() -> None:
-    """Commands that live with their units: simulate and ingest."""
+    """Commands that live with their units: simulate, ingest and serve."""
     from ctc.ingest.cli import ingest
+    from ctc.serve.cli import serve_command
     from ctc.simulate import simulate_command
 
     main.add_command(simulate_command)
     main.add_command(ingest)
+    main.add_command(serve_command)
 
 
 _register_optional()

@@ -58,6 +58,10 @@ class RunOptions:
     trigger_seconds: float = 2.0
     max_files_per_trigger: int | None = None
     app: str = "ctc"
+    #: a source URL (landing:DIR, kinesis:STREAM?..., kafka:HOSTS/TOPIC); default: landing
+    source: str | None = None
+    #: CloudWatch namespace for per-batch metrics (AWS); None: status file and store only
+    cloudwatch_namespace: str | None = None
 
 
 @dataclass
@@ -113,6 +117,7 @@ class StreamRunner:
             ensure_plan_tables(self.lake, self.plans)
         self.totals = RunTotals()
         self.last_status: dict[str, Any] = {}
+        self._cloudwatch: Any = None
 
     # -- set-up -----------------------------------------------------------------------
     def _register_static_views(self) -> None:
@@ -126,15 +131,20 @@ class StreamRunner:
     def _source(self) -> DataFrame:
         from pyspark.sql import functions as F
 
-        reader = self.spark.readStream.format("text")
-        if self.options.max_files_per_trigger:
-            reader = reader.option("maxFilesPerTrigger", str(self.options.max_files_per_trigger))
-        self.options.landing.mkdir(parents=True, exist_ok=True)
-        raw = reader.option("pathGlobFilter", "*.jsonl").load(str(self.options.landing))
+        from ctc.runtime.source_options import parse_source
+
+        spec = parse_source(
+            self.options.source or f"landing:{self.options.landing}",
+            self.options.max_files_per_trigger,
+        )
+        reader = self.spark.readStream.format(spec.format).options(**spec.options)
+        if spec.path is not None:
+            Path(spec.path).mkdir(parents=True, exist_ok=True)
+            raw = reader.load(spec.path)
+        else:
+            raw = reader.load()
         return raw.select(
-            "value",
-            F.col("_metadata.file_path").alias("source_file"),
-            F.col("_metadata.file_modification_time").alias("file_time"),
+            F.expr(spec.value_sql).alias("value"), F.expr(spec.origin_sql).alias("source_file")
         )
 
     # -- one micro-batch ------------------------------------------------------------------
@@ -155,6 +165,8 @@ class StreamRunner:
         result = gate(spark, raw, self.rules, seen, now)
         passed = result.passed
         metrics = dict(result.metrics)
+        phases = {"gate": time.perf_counter() - t0}
+        mark = time.perf_counter()
         passed.createOrReplaceTempView("trades")
         self._register_static_views()
         empty_onchain(spark).createOrReplaceTempView("chain_events")
@@ -184,13 +196,20 @@ class StreamRunner:
             late_dropped += out.late_events
 
         all_alerts = [r for _, a in alert_frames for r in self._collect_alerts(a)]
+        phases["detectors"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         batch_key = f"{batch_id}" + ("-flush" if flush else "")
         self.store.put_alerts(all_alerts)
+        self._write_series(outputs)
         tables["market_minutes"] = self._write_market(self._market(state))
+        phases["hot_store"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         if self.lake is not None:
             self._write_lake(
                 batch_key, alert_frames, outputs, passed, result.dead_letters, batch_id
             )
+        phases["lake"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         max_event = passed.agg(F.max(F.expr("UNIX_MICROS(`timestamp`)"))).collect()[0][0]
         meta = {
             "batch_id": batch_id,
@@ -203,7 +222,9 @@ class StreamRunner:
             "flushed": flush,
         }
         self.state.commit(batch_id, tables, meta)
+        phases["state"] = time.perf_counter() - mark
         seconds = time.perf_counter() - t0
+        metrics["phase_seconds"] = {k: round(v, 3) for k, v in phases.items()}
         self._status(batch_id, metrics, all_alerts, late_dropped, seconds, meta, flush)
         result.unpersist()
         spark.catalog.clearCache()
@@ -235,6 +256,36 @@ class StreamRunner:
             out.append(d)
         return out
 
+    def _write_series(self, outputs: list[tuple[Plan, DataFrame]]) -> None:
+        """Chart series for the dashboard: 60 s volumes (MOD-001) and spreads (MOD-003)."""
+        series = {
+            "MOD-001": (
+                "volume",
+                ("symbol", "exchange", "window_volume AS value", "z_score", "trade_count"),
+            ),
+            "MOD-003": (
+                "spread",
+                (
+                    "symbol",
+                    "CAST(NULL AS STRING) AS exchange",
+                    "spread_pct AS value",
+                    "vwap_a",
+                    "vwap_b",
+                ),
+            ),
+        }
+        for plan, out in outputs:
+            if plan.module not in series:
+                continue
+            kind, columns = series[plan.module]
+            rows = []
+            for r in out.selectExpr(*columns, "UNIX_MICROS(window_start) AS ws").collect():
+                d = r.asDict()
+                d["window_start"] = _iso(d.pop("ws"))
+                rows.append(d)
+            if rows:
+                self.store.put_windows(kind, rows)
+
     def _market(self, state: StateVersion) -> DataFrame:
         """Per (symbol, exchange) and minute: quote volume and last price, the last hour kept."""
         from pyspark.sql import functions as F
@@ -242,7 +293,8 @@ class StreamRunner:
         old = state.table(self.spark, "market_minutes", _MARKET_SCHEMA)
         new = self.spark.sql(
             "SELECT symbol, exchange, DATE_TRUNC('MINUTE', `timestamp`) AS minute, "
-            "SUM(quote_volume) AS volume, MAX_BY(price, `timestamp`) AS price, "
+            "SUM(COALESCE(quote_volume, price * quantity)) AS volume, "
+            "MAX_BY(price, `timestamp`) AS price, "
             "MAX(`timestamp`) AS last_time FROM trades GROUP BY symbol, exchange, "
             "DATE_TRUNC('MINUTE', `timestamp`)"
         )
@@ -283,7 +335,7 @@ class StreamRunner:
                         "symbol": r["symbol"],
                         "exchange": r["exchange"],
                         "price": float(r["price"]),
-                        "volume_1h": float(r["volume_1h"]),
+                        "volume_1h": float(r["volume_1h"] or 0.0),
                         "updated_at": _iso(r["ts_us"]),
                     }
                     for r in rows
@@ -361,6 +413,8 @@ class StreamRunner:
         self.last_status = status
         _write_json_atomic(self.options.status_path, status)
         self.store.put_status(self.options.app, status)
+        if self.options.cloudwatch_namespace:
+            self._publish_cloudwatch(status)
         q = metrics.get("quality_score", 100.0)
         self.say(
             f"batch {batch_id}{' (flush)' if flush else ''}: "
@@ -369,8 +423,37 @@ class StreamRunner:
             f"duplicates, quality {q:.1f}%, {len(alerts)} alerts, {seconds:.1f} s"
         )
 
+    def _publish_cloudwatch(self, status: dict[str, Any]) -> None:
+        import boto3
+
+        from ctc.runtime.cloudwatch import publish_batch_metrics
+
+        if self._cloudwatch is None:
+            self._cloudwatch = boto3.client("cloudwatch")
+        m = status["metrics"]
+        figures = {
+            k: m[k]
+            for k in ("processed", "passed", "failed", "late", "duplicates", "quality_score")
+            if k in m
+        }
+        figures.update(
+            source_lag_seconds=status["source_lag_seconds"],
+            batch_seconds=status["batch_seconds"],
+            alerts=status["alerts"],
+        )
+        assert self.options.cloudwatch_namespace is not None
+        publish_batch_metrics(
+            self._cloudwatch,
+            self.options.cloudwatch_namespace,
+            self.options.app,
+            figures,
+            datetime.now(tz=UTC),
+        )
+
     def _pending_files(self) -> dict[str, Any]:
         """Files in the landing directory that no committed batch has read yet."""
+        if self.options.source and not self.options.source.startswith("landing:"):
+            return {"files": None, "lag_seconds": None}
         done: set[str] = set()
         src = self.options.checkpoint / "query" / "sources" / "0"
         if src.is_dir():

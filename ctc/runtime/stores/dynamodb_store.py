@@ -15,7 +15,8 @@ Windows: partition key ``series`` (``kind#symbol``), sort key ``window_key``
 (``window_start#exchange``, exchange ``""`` for cross-exchange series), so one Query reads a
 chart's rows in time order.
 
-TTL on ``ttl_epoch`` (alerts and windows); on-demand billing. Numbers go in as Decimal; ``details`` and a status
+TTL on ``ttl_epoch`` (alerts and windows); on-demand billing. Numbers go in as Decimal;
+``details`` and a status
 are JSON strings.
 """
 

@@ -123,7 +123,8 @@ def normalise_window(row: Mapping[str, Any]) -> dict[str, Any]:
     datetime; becomes the canonical UTC text) and ``value`` (a number). ``exchange`` is
     a str or None (cross-exchange series: None, keyed as ``""``). Every other key is an
     extra: a number (kept as a float; non-finite ones, ``value`` included, become None),
-    a string (kept) or None; ``kind`` and ``ttl_epoch`` keys are not extras. Also adds ``ttl_epoch`` (window_start + 24 h) unless given.
+    a string (kept) or None; ``kind`` and ``ttl_epoch`` keys are not extras.
+    Also adds ``ttl_epoch`` (window_start + 24 h) unless given.
     """
     symbol = row.get("symbol")
     if not isinstance(symbol, str) or not symbol:
