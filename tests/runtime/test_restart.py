@@ -136,3 +136,12 @@ def test_kill_and_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert got.keys() == want.keys()
     assert got == want
     assert _lake_rows(crashed) == _lake_rows(clean)
+
+    # the lake keeps every micro-batch as a snapshot: an earlier one reads fewer alerts
+    from ctc.runtime.lake import Lake
+
+    lake = Lake(clean / "lake")
+    snaps = lake.snapshots("anomaly_alerts")
+    assert len(snaps) >= 2
+    first = lake.read("anomaly_alerts", snapshot_id=snaps[0]["id"]).num_rows
+    assert 0 < first < lake.read("anomaly_alerts").num_rows == len(want)
