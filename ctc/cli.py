@@ -26,6 +26,16 @@ _PATHS = click.argument(
 )
 
 
+_DETECTORS = click.option(
+    "--detectors",
+    "detectors_dir",
+    default="detectors",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The detectors folder (specs, tiers/, quality.yaml).",
+)
+
+
 def _fail(message: str) -> None:
     click.echo(f"ctc: error: {message}", err=True)
     sys.exit(1)
@@ -269,13 +279,7 @@ def _truth_report(truth: list[dict[str, Any]], alerts: list[dict[str, Any]]) -> 
     "--hours", default=3.0, show_default=True, type=float, help="Hours of simulated trades."
 )
 @click.option("--seed", default=7, show_default=True, type=int)
-@click.option(
-    "--detectors",
-    "detectors_dir",
-    default="detectors",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@_DETECTORS
 @click.option(
     "--workdir",
     default="var/demo",
@@ -395,13 +399,7 @@ def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
     show_default=True,
     help="Detectors to run, when no spec PATHS are given.",
 )
-@click.option(
-    "--detectors",
-    "detectors_dir",
-    default="detectors",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@_DETECTORS
 @click.option(
     "--landing",
     default="var/landing",
@@ -442,6 +440,17 @@ def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where the last micro-batch's metrics are written.",
+)
+@click.option(
+    "--source",
+    default=None,
+    help="Instead of --landing: kinesis:STREAM?region=R or kafka:HOSTS/TOPIC (on EMR).",
+)
+@click.option(
+    "--cloudwatch",
+    "cloudwatch_namespace",
+    default=None,
+    help="Also publish each micro-batch's metrics to this CloudWatch namespace.",
 )
 @click.option(
     "--until-idle",

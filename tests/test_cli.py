@@ -70,3 +70,20 @@ def test_validate_and_compile_start_no_jvm() -> None:
         "assert 'pyspark' not in sys.modules, 'pyspark was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_every_command_has_help() -> None:
+    """Every command, its own and those of other units, answers --help."""
+    for name in [
+        "validate",
+        "compile",
+        "backtest",
+        "test",
+        "simulate",
+        "run",
+        "demo",
+        "serve",
+        "ingest",
+    ]:
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)

@@ -37,6 +37,7 @@ from ctc.runtime.batch import dependency_order
 from ctc.runtime.incremental import run_plan_batch
 from ctc.runtime.sources import empty, empty_onchain, read_reference
 from ctc.runtime.state import StateStore, StateVersion
+from ctc.runtime.stores.records import iso_utc
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -79,7 +80,8 @@ class RunTotals:
 
 
 def _iso(us: int) -> str:
-    return datetime.fromtimestamp(us / 1e6, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Epoch microseconds as the stores' fixed-width ISO 8601 UTC text."""
+    return iso_utc(datetime.fromtimestamp(us / 1e6, tz=UTC))
 
 
 class StreamRunner:
@@ -495,6 +497,10 @@ class StreamRunner:
             query.stop()
         if self.options.until_idle:
             self.flush()
+        if self.last_status:
+            self.last_status["query_status"] = "stopped"
+            _write_json_atomic(self.options.status_path, self.last_status)
+            self.store.put_status(self.options.app, self.last_status)
         return self.totals
 
     def flush(self) -> None:
