@@ -49,6 +49,6 @@ def test_api_over_a_real_stream_run(spark: Any, tmp_path: Path) -> None:
         assert status == 200
         assert health["batch_id"] == recorded["batch_id"]
         assert health["records_processed"] == runner.totals.processed
-        assert health["quality_score"] is not None and health["job_status"] == "flushing"
+        assert health["quality_score"] is not None and health["job_status"] == "stopped"
     finally:
         store.close()
