@@ -379,6 +379,31 @@ def demo(
         f"hot store: {workdir / 'alerts.db'}   lake: {workdir / 'lake'}   "
         f"status: {workdir / 'status.json'}"
     )
+    if serve:
+        _serve_dashboard(store, port)
+
+
+def _serve_dashboard(store: Any, port: int) -> None:
+    """Serve the API and the dashboard over ``store`` on 127.0.0.1 until Ctrl-C."""
+    from ctc.serve.server import STATIC_DIR, make_server
+
+    try:
+        server = make_server(store, "127.0.0.1", port, static_dir=STATIC_DIR, app="ctc", quiet=True)
+    except OSError as exc:
+        _fail(f"cannot serve the dashboard on 127.0.0.1:{port}: {exc} (try --port)")
+        return
+    host, bound = str(server.server_address[0]), int(server.server_address[1])
+    click.echo(
+        f"\ndashboard: http://{host}:{bound}/   (API: http://{host}:{bound}/api/alerts)"
+        "\nCtrl-C stops the server."
+    )
+    sys.stdout.flush()  # the server blocks: show the address now, even when piped
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.server_close()
 
 
 def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
