@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+if [ -z "${CTC_CHROMIUM:-}" ] && { ! command -v chromium >/dev/null 2>&1 \
+    || ! command -v chromedriver >/dev/null 2>&1; }; then
   echo "test: installing Debian's chromium and chromium-driver for the dashboard browser test" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

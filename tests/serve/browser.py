@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -9,8 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+#: Debian's chromium and chromedriver; CTC_CHROMIUM / CTC_CHROMEDRIVER name others (e.g. on
+#: GitHub's Ubuntu runners, whose Chrome and driver are preinstalled elsewhere)
+CHROMIUM = Path(os.environ.get("CTC_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("CTC_CHROMEDRIVER", "/usr/bin/chromedriver"))
 
 FLAGS = (
     "--headless",
