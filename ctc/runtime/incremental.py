@@ -41,7 +41,6 @@ class PlanBatch:
     state_tables: dict[str, DataFrame]
     meta: dict[str, Any]
     late_events: int
-    windows_closed: int
 
 
 def _last_window_end_us(time_col: str, size: int, slide: int) -> str:
@@ -69,7 +68,7 @@ def run_plan_batch(spark: SparkSession, plan: Plan, state: StateVersion, flush: 
     if plan.window is None:
         for stage in plan.stages:
             _run(spark, stage)
-        return PlanBatch(spark.table(plan.alerts_view), spark.table(plan.output_view), {}, {}, 0, 0)
+        return PlanBatch(spark.table(plan.alerts_view), spark.table(plan.output_view), {}, {}, 0)
 
     w = plan.window
     key = plan.module
@@ -86,15 +85,14 @@ def run_plan_batch(spark: SparkSession, plan: Plan, state: StateVersion, flush: 
     event_schema = _schema(event_stage.columns)
     new_events = spark.table(plan.event_view).where(F.col(w.time_column).isNotNull())
     last_end = F.expr(_last_window_end_us(w.time_column, w.size_seconds, w.slide_seconds))
-    if wm_prev is not None:
-        late_df = new_events.where(last_end <= F.lit(wm_prev))
-        accepted = new_events.where(last_end > F.lit(wm_prev))
-    else:
-        late_df, accepted = new_events.limit(0), new_events
-    stats = accepted.agg(
-        F.max(F.expr(f"UNIX_MICROS(`{w.time_column}`)")).alias("m"), F.count(F.lit(1)).alias("n")
+    # on time: the row's last window has not been emitted yet (one pass counts both kinds)
+    on_time = last_end > F.lit(wm_prev) if wm_prev is not None else F.lit(True)
+    accepted = new_events.where(on_time)
+    stats = new_events.agg(
+        F.max(F.when(on_time, F.expr(f"UNIX_MICROS(`{w.time_column}`)"))).alias("m"),
+        F.count_if(~on_time).alias("late"),
     ).collect()[0]
-    late_events = late_df.count() if wm_prev is not None else 0
+    late_events = int(stats["late"] or 0)
     max_new = stats["m"]
     maxt = (
         max(v for v in (maxt_prev, max_new) if v is not None)
@@ -131,7 +129,6 @@ def run_plan_batch(spark: SparkSession, plan: Plan, state: StateVersion, flush: 
         .cache()
     )
     closed.createOrReplaceTempView(agg.view)
-    windows_closed = closed.count()
 
     tables: dict[str, DataFrame] = {}
     rest = post
@@ -161,7 +158,6 @@ def run_plan_batch(spark: SparkSession, plan: Plan, state: StateVersion, flush: 
         tables,
         meta,
         late_events,
-        windows_closed,
     )
 
 
