@@ -34,11 +34,17 @@ SMALL = [DET / "volume-anomaly.yaml", DET / "whale.yaml", DET / "spread-calculat
 def _options(work: Path, until_idle: bool, max_files: int | None = None):  # type: ignore[no-untyped-def]
     from ctc.runtime.stream import RunOptions
 
-    return RunOptions(landing=work / "landing", checkpoint=work / "ckpt",
-                      store_url=f"sqlite:///{work / 'alerts.db'}", lake=work / "lake",
-                      quality=DET / "quality.yaml", status_path=work / "status.json",
-                      until_idle=until_idle, trigger_seconds=1.0,
-                      max_files_per_trigger=max_files)
+    return RunOptions(
+        landing=work / "landing",
+        checkpoint=work / "ckpt",
+        store_url=f"sqlite:///{work / 'alerts.db'}",
+        lake=work / "lake",
+        quality=DET / "quality.yaml",
+        status_path=work / "status.json",
+        until_idle=until_idle,
+        trigger_seconds=1.0,
+        max_files_per_trigger=max_files,
+    )
 
 
 def _bare_rate(spark, landing: Path, max_files: int) -> tuple[int, float]:  # type: ignore[no-untyped-def]
@@ -50,14 +56,23 @@ def _bare_rate(spark, landing: Path, max_files: int) -> tuple[int, float]:  # ty
     total = [0]
 
     def count(df, _bid):  # type: ignore[no-untyped-def]
-        total[0] += df.select(F.from_json("value", ddl(TRADE_EVENT_FIELDS)).alias("t")) \
-            .where("t.event_id IS NOT NULL").count()
+        total[0] += (
+            df.select(F.from_json("value", ddl(TRADE_EVENT_FIELDS)).alias("t"))
+            .where("t.event_id IS NOT NULL")
+            .count()
+        )
 
     with tempfile.TemporaryDirectory() as ck:
         t = time.perf_counter()
-        q = (spark.readStream.format("text").option("maxFilesPerTrigger", str(max_files))
-             .load(str(landing)).writeStream.foreachBatch(count)
-             .option("checkpointLocation", ck).trigger(availableNow=True).start())
+        q = (
+            spark.readStream.format("text")
+            .option("maxFilesPerTrigger", str(max_files))
+            .load(str(landing))
+            .writeStream.foreachBatch(count)
+            .option("checkpointLocation", ck)
+            .trigger(availableNow=True)
+            .start()
+        )
         q.awaitTermination()
         return total[0], time.perf_counter() - t
 
@@ -81,7 +96,7 @@ def _live(spark, work: Path, seconds: float) -> dict[str, list[float]]:  # type:
     landing = work / "landing"
     landing.mkdir(parents=True)
     rng = random.Random(1)
-    landed: dict[str, float] = {}       # whale event_id -> landing wall time
+    landed: dict[str, float] = {}  # whale event_id -> landing wall time
     stop = threading.Event()
 
     def feed() -> None:
@@ -98,18 +113,35 @@ def _live(spark, work: Path, seconds: float) -> dict[str, list[float]]:  # type:
                 price = 60000.0 * (1.015 if ex == "coinbase" and ts < offset_until else 1.0)
                 qty = round(rng.uniform(0.001, 0.3), 6)
                 seq += 1
-                lines.append({"event_id": f"live:{seq}", "exchange": ex, "symbol": "BTC-USDT",
-                              "market": "BTCUSDT", "price": price, "quantity": qty,
-                              "quote_volume": price * qty, "side": "buy",
-                              "timestamp": datetime.fromtimestamp(ts, UTC).isoformat()
-                              .replace("+00:00", "Z"),
-                              "ingestion_timestamp": datetime.fromtimestamp(now, UTC).isoformat()
-                              .replace("+00:00", "Z")})
+                lines.append(
+                    {
+                        "event_id": f"live:{seq}",
+                        "exchange": ex,
+                        "symbol": "BTC-USDT",
+                        "market": "BTCUSDT",
+                        "price": price,
+                        "quantity": qty,
+                        "quote_volume": price * qty,
+                        "side": "buy",
+                        "timestamp": datetime.fromtimestamp(ts, UTC)
+                        .isoformat()
+                        .replace("+00:00", "Z"),
+                        "ingestion_timestamp": datetime.fromtimestamp(now, UTC)
+                        .isoformat()
+                        .replace("+00:00", "Z"),
+                    }
+                )
             if rng.random() < 0.2:
                 seq += 1
                 wid = f"live:{seq}"
-                lines.append({**lines[0], "event_id": wid, "quantity": 3.0,
-                              "quote_volume": 3.0 * lines[0]["price"]})
+                lines.append(
+                    {
+                        **lines[0],
+                        "event_id": wid,
+                        "quantity": 3.0,
+                        "quote_volume": 3.0 * lines[0]["price"],
+                    }
+                )
             else:
                 wid = ""
             name = f"live-{seq:09d}.jsonl"
@@ -137,16 +169,17 @@ def _live(spark, work: Path, seconds: float) -> dict[str, list[float]]:  # type:
 
     plans = compile_paths(SMALL[1:], with_dependencies=True)  # whale + spread
     runner = StreamRunner(spark, plans, _options(work, False))
-    threads = [threading.Thread(target=feed, daemon=True), threading.Thread(target=poll,
-                                                                          daemon=True)]
+    threads = [
+        threading.Thread(target=feed, daemon=True),
+        threading.Thread(target=poll, daemon=True),
+    ]
     for th in threads:
         th.start()
     runner_thread = threading.Thread(target=runner.run, daemon=True)
     runner_thread.start()
     time.sleep(seconds)
     stop.set()
-    for q in spark.streams.active:
-        q.stop()
+    runner.stop()
     runner_thread.join(timeout=120)
     con = sqlite3.connect(work / "alerts.db")
     whale, window = [], []
@@ -200,20 +233,27 @@ def main() -> None:
             if line.startswith("VmHWM:"):
                 hwm = int(line.split()[1]) // 1024
     driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(f"simulated trades:                 {sim.trades:,} ({args.hours:g} h at {args.tps:g}/s "
-          f"per stream, {batches} micro-batches of {args.max_files} files)")
+    print(
+        f"simulated trades:                 {sim.trades:,} ({args.hours:g} h at {args.tps:g}/s "
+        f"per stream, {batches} micro-batches of {args.max_files} files)"
+    )
     print(f"bare source (read+parse+count):   {n_bare / t_bare:,.0f} events/s ({t_bare:.1f} s)")
-    print(f"small tier, sustained:            {n_all / t_all:,.0f} events/s ({t_all:.1f} s, "
-          f"gate + 3 detectors + hot store + lake)")
+    print(
+        f"small tier, sustained:            {n_all / t_all:,.0f} events/s ({t_all:.1f} s, "
+        f"gate + 3 detectors + hot store + lake)"
+    )
     print(f"ratio small tier / bare source:   {n_all / t_all / (n_bare / t_bare):.2f}")
     print(f"one detector (whale):             {n_one / t_one:,.0f} events/s ({t_one:.1f} s)")
     print(f"all three / one detector:         {(n_all / t_all) / (n_one / t_one):.2f}")
     for kind, xs in live.items():
-        label = "whale: landing → hot store" if kind == "whale" else \
-            "spread window: end → hot store"
+        label = (
+            "whale: landing → hot store" if kind == "whale" else "spread window: end → hot store"
+        )
         if xs:
-            print(f"latency {label}: p50 {statistics.median(xs):.2f} s, p99 {_pct(xs, 99):.2f} s "
-                  f"({len(xs)} alerts)")
+            print(
+                f"latency {label}: p50 {statistics.median(xs):.2f} s, p99 {_pct(xs, 99):.2f} s "
+                f"({len(xs)} alerts)"
+            )
         else:
             print(f"latency {label}: no alerts in the live phase")
     print(f"peak memory:                      driver {driver:,} MiB, JVM {hwm:,} MiB")

@@ -120,6 +120,7 @@ class StreamRunner:
         self.totals = RunTotals()
         self.last_status: dict[str, Any] = {}
         self._cloudwatch: Any = None
+        self._query: Any = None
 
     # -- set-up -----------------------------------------------------------------------
     def _register_static_views(self) -> None:
@@ -490,11 +491,12 @@ class StreamRunner:
         else:
             writer = writer.trigger(processingTime=f"{self.options.trigger_seconds} seconds")
         query = writer.start()
+        self._query = query
         try:
             query.awaitTermination()
         except KeyboardInterrupt:
-            self.say("stopping (Ctrl-C): the current batch finishes, nothing is lost")
-            query.stop()
+            self.say("stopping (Ctrl-C): the current micro-batch finishes first")
+            self.stop()
         if self.options.until_idle:
             self.flush()
         if self.last_status:
@@ -502,6 +504,19 @@ class StreamRunner:
             _write_json_atomic(self.options.status_path, self.last_status)
             self.store.put_status(self.options.app, self.last_status)
         return self.totals
+
+    def stop(self, timeout: float = 120.0) -> None:
+        """Stop the query between micro-batches: wait (up to ``timeout`` s) for the running
+        one to finish, so its writes complete and Spark does not interrupt it mid-way."""
+        query = self._query
+        if query is None or not query.isActive:
+            return
+        deadline = time.monotonic() + timeout
+        while (
+            query.isActive and query.status.get("isTriggerActive") and (time.monotonic() < deadline)
+        ):
+            time.sleep(0.05)
+        query.stop()
 
     def flush(self) -> None:
         """End of a bounded run: close every open window (the watermark goes to the end)."""
