@@ -370,6 +370,9 @@ class _Lowering:
             current, columns, window_plan = self.aggregate(current, columns, time_col or "")
             if spec.baseline and window_plan:
                 current, columns = self.baseline(current, columns, window_plan)
+                window_plan = replace(
+                    window_plan, baseline_lookback_seconds=spec.baseline.lookback.seconds
+                )
         elif spec.aggregate:
             self.err(("aggregate",), "aggregate: needs a window:", key=True)
 

@@ -75,6 +75,8 @@ class WindowPlan:
     time_column: str
     size_text: str
     watermark_text: str
+    #: the baseline's lookback (0: no baseline): how long closed windows are kept
+    baseline_lookback_seconds: int = 0
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ def run_plan_batch(spark: SparkSession, plan: Plan, state: StateVersion, flush: 
         spark.sql(base.sql).where(
             F.expr("UNIX_MICROS(window_end)") > F.lit(lower_bound)
         ).createOrReplaceTempView(base.view)
-        lookback = _lookback_seconds(base)
+        lookback = w.baseline_lookback_seconds
         keep_from = wm - (lookback + 2 * w.size_seconds) * 1_000_000
         tables[f"{prefix}history"] = both.where(
             F.expr("UNIX_MICROS(window_start)") >= F.lit(keep_from)
@@ -159,11 +159,3 @@ def run_plan_batch(spark: SparkSession, plan: Plan, state: StateVersion, flush: 
         meta,
         late_events,
     )
-
-
-def _lookback_seconds(stage: Stage) -> int:
-    """The lookback of a baseline stage, read from its RANGE clause."""
-    import re
-
-    m = re.search(r"RANGE BETWEEN (\d+) PRECEDING", stage.sql)
-    return int(m.group(1)) if m else 0

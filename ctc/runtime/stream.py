@@ -204,7 +204,7 @@ class StreamRunner:
         batch_key = f"{batch_id}" + ("-flush" if flush else "")
         self.store.put_alerts(all_alerts)
         self._write_series(outputs)
-        tables["market_minutes"] = self._write_market(self._market(state))
+        tables["market_minutes"], max_event_us = self._write_market(self._market(state))
         phases["hot_store"] = time.perf_counter() - mark
         mark = time.perf_counter()
         if self.lake is not None:
@@ -213,15 +213,11 @@ class StreamRunner:
             )
         phases["lake"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        max_event = passed.agg(F.max(F.expr("UNIX_MICROS(`timestamp`)"))).collect()[0][0]
+        # the market minutes keep every key's newest trade: their max is the stream's
         meta = {
             "batch_id": batch_id,
             "plans": plan_meta,
-            "max_event_us": max(
-                v for v in (state.meta.get("max_event_us"), max_event) if v is not None
-            )
-            if (max_event is not None or state.meta.get("max_event_us") is not None)
-            else None,
+            "max_event_us": max_event_us,
             "flushed": flush,
         }
         self.state.commit(batch_id, tables, meta)
@@ -312,9 +308,10 @@ class StreamRunner:
         )
         return both.cache()
 
-    def _write_market(self, minutes: DataFrame) -> DataFrame:
+    def _write_market(self, minutes: DataFrame) -> tuple[DataFrame, int | None]:
         """Latest price and 1 h volume per (symbol, exchange) to the hot store; returns the
-        minutes to keep (the last hour before each key's newest trade)."""
+        minutes to keep (the last hour before each key's newest trade) and the newest event
+        time of the whole stream (epoch µs; None before the first trade)."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
@@ -344,7 +341,8 @@ class StreamRunner:
                     for r in rows
                 ]
             )
-        return recent.drop("newest")
+        newest_us = max((int(r["ts_us"]) for r in rows), default=None)
+        return recent.drop("newest"), newest_us
 
     def _write_lake(
         self,
