@@ -126,17 +126,28 @@ BASELINE_FUNCTIONS = [
 ]
 
 
-def _resolve(name: str) -> type[exp.Expr] | str:
-    """The sqlglot class ``name(...)`` parses to, or the lower-case name if it is anonymous."""
-    for args in ("x", "x, y", "x AS double"):
+def _resolve(name: str) -> tuple[set[type[exp.Expr]], set[str]]:
+    """The sqlglot classes (and anonymous names) ``name(...)`` parses to, in every form.
+
+    A function may parse to a different class per number of arguments (``to_timestamp(x)``
+    and ``to_timestamp(x, fmt)``), and sqlglot may wrap an argument in a helper node
+    (``date_format(x, fmt)`` casts ``x``): every function node of every form is allowed.
+    """
+    classes: set[type[exp.Expr]] = set()
+    names: set[str] = set()
+    for args in ("x", "x, y", "x, y, z", "x AS double"):
         try:
-            node = sqlglot.parse_one(f"{name}({args})", read="spark")
+            tree = sqlglot.parse_one(f"{name}({args})", read="spark")
         except ParseError:
             continue
-        if isinstance(node, exp.Anonymous):
-            return name.lower()
-        return type(node)
-    raise ValueError(f"cannot resolve function {name}")  # pragma: no cover
+        for node in tree.walk():
+            if isinstance(node, exp.Anonymous):
+                names.add(str(node.name).lower())
+            elif isinstance(node, exp.Func):
+                classes.add(type(node))
+    if not classes and not names:
+        raise ValueError(f"cannot resolve function {name}")  # pragma: no cover
+    return classes, names
 
 
 @cache
@@ -146,11 +157,11 @@ def allowed() -> tuple[dict[type[exp.Expr], str], dict[str, str], set[str]]:
     anonymous: dict[str, str] = {}
     aggregates: set[str] = set()
     for name in SCALAR_FUNCTIONS + AGGREGATE_FUNCTIONS:
-        r = _resolve(name)
-        if isinstance(r, str):
-            anonymous[r] = name
-        else:
-            classes.setdefault(r, name)
+        found, names = _resolve(name)
+        for cls in found:
+            classes.setdefault(cls, name)
+        for n in names:
+            anonymous.setdefault(n, name)
         if name in AGGREGATE_FUNCTIONS:
             aggregates.add(name)
     return classes, anonymous, aggregates

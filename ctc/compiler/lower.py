@@ -7,23 +7,32 @@ raised together as :class:`~ctc.dsl.errors.SpecErrors`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 
 from sqlglot import exp
 
-from ctc.compiler.catalog import ALERTS, STREAMS, SourceSchema
+from ctc.compiler.catalog import ALERTS, STREAMS, SourceSchema, reserved_name_problem
 from ctc.compiler.expressions import (
     FragmentError,
     Scope,
     check_fragment,
     error_at,
     fragment_error,
+    parse_fragment,
     to_sql,
 )
 from ctc.compiler.plan import AlertRulePlan, Plan, Stage, StateBound, WindowPlan
 from ctc.compiler.templates import compile_template
 from ctc.dsl.errors import SpecError, SpecErrors
+from ctc.dsl.limits import (
+    MAX_EXPRESSION_DEPTH,
+    MAX_EXPRESSION_NODES,
+    MAX_LOOKUP_WITHIN_SECONDS,
+    MAX_WINDOWS_PER_EVENT,
+    MAX_WINDOWS_PER_KEY,
+)
 from ctc.dsl.model import Spec, Sql
 from ctc.events import ALERT_FIELDS, ALERT_TTL_SECONDS
 
@@ -137,6 +146,38 @@ def _infer_type(
     return "double"
 
 
+def _inlined_size(tree: exp.Expr, sizes: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
+    """(nodes, depth) of ``tree`` once the earlier columns in ``sizes`` are inlined into it,
+    computed without building it: each column may use the ones above it twice, so the
+    written-out expression can double with every column."""
+    nodes, deepest = 0, 0
+    stack: list[tuple[exp.Expr, int]] = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        if isinstance(node, exp.Column) and not node.table and node.name in sizes:
+            n, below = sizes[node.name]
+            nodes += n + 1  # the bracket around it
+            deepest = max(deepest, d + below)
+            continue
+        nodes += 1
+        deepest = max(deepest, d)
+        stack += [(child, d + 1) for child in node.iter_expressions()]
+    return nodes, deepest
+
+
+def _bracketed(sql: str) -> str:
+    """``sql`` in brackets unless it is a lone name (Spark reads ``WHERE (flag)`` as an
+    alias list)."""
+    return sql if re.fullmatch(r"\w+|`[^`]+`", sql) else f"({sql})"
+
+
+def _over(aggregate: exp.Expr, over: exp.Expr) -> exp.Expr:
+    """``aggregate`` with the OVER clause of the window expression ``over``."""
+    window = over.copy()
+    window.set("this", aggregate)
+    return window
+
+
 class _Lowering:
     def __init__(self, spec: Spec, upstream: Mapping[str, Plan]) -> None:
         self.spec = spec
@@ -194,6 +235,9 @@ class _Lowering:
             )
         ref = s.reference
         assert ref is not None
+        problem = reserved_name_problem(ref.name, "reference")
+        if problem:
+            self.err(("source", "reference", "name"), problem)
         if self.spec.mode != "batch":
             self.err(
                 ("source", "reference"),
@@ -236,6 +280,9 @@ class _Lowering:
 
         # enrich: stream-static left joins with reference tables
         for i, en in enumerate(spec.enrich):
+            problem = reserved_name_problem(en.reference.name, "reference")
+            if problem:
+                self.err(("enrich", i, "reference", "name"), problem)
             ref_cols = dict(en.reference.columns)
             scope = Scope(columns, tables={en.reference.name: ref_cols}, what=f"enrich[{i}]")
             on = self.frag(en.on, scope)
@@ -277,6 +324,13 @@ class _Lowering:
                 self.err((*at, "value"), f"unknown column '{lk.value}' of {lk.source}")
                 continue
             self.new_names([(lk.name, at)], columns)
+            if lk.within.seconds > MAX_LOOKUP_WITHIN_SECONDS:
+                self.err(
+                    (*at, "within"),
+                    f"lookups.{lk.name}.within may be at most "
+                    f"{MAX_LOOKUP_WITHIN_SECONDS // 3600} hours (its cost grows with the "
+                    "rows inside it)",
+                )
             scope = Scope(columns, what=f"lookups.{lk.name}")
             at_tree = self.frag(lk.at, scope)
             conds = []
@@ -404,14 +458,10 @@ class _Lowering:
             out_cols["detected_at"] = "timestamp"
         where = None
         if spec.output.rows == "alerted" and rules:
-            where = " OR ".join(f"({r.when_sql})" for r in rules)
-        reserved = {*STREAMS, "alerts", "anomaly_alerts", "raw_trades"}
-        if spec.output.table in reserved:
-            self.err(
-                ("output", "table"),
-                f"output table name '{spec.output.table}' is taken by "
-                f"a stream or core table ({', '.join(sorted(reserved))})",
-            )
+            where = " OR ".join(_bracketed(r.when_sql) for r in rules)
+        problem = reserved_name_problem(spec.output.table, "output table")
+        if problem:
+            self.err(("output", "table"), problem)
         for i, part in enumerate(spec.output.partition_by):
             col = part.split("(")[-1].rstrip(")")
             if col not in out_cols:
@@ -479,6 +529,7 @@ class _Lowering:
         if not entries:
             return current, columns
         derived: dict[str, exp.Expr] = {}
+        sizes: dict[str, tuple[int, int]] = {}  # (nodes, depth) of each, inlined
         items = [_q(c) for c in columns]
         for name, sql in entries:
             self.new_names([(name, (kind, name))], columns)
@@ -487,6 +538,18 @@ class _Lowering:
             if tree is None:
                 derived[name] = exp.Null()
                 continue
+            size, depth = _inlined_size(tree, sizes)
+            if size > MAX_EXPRESSION_NODES or depth > MAX_EXPRESSION_DEPTH:
+                self.err(
+                    (kind, name),
+                    f"{kind}.{name} is too large once the {kind} columns it uses are "
+                    f"written out ({size} nodes, {depth} levels; at most "
+                    f"{MAX_EXPRESSION_NODES} and {MAX_EXPRESSION_DEPTH})",
+                )
+                derived[name] = exp.Null()
+                sizes[name] = (1, 1)
+                continue
+            sizes[name] = (size, depth)
             tree = tree.transform(
                 lambda n: (
                     exp.Paren(this=derived[n.name].copy())
@@ -556,6 +619,19 @@ class _Lowering:
         )
         view = self.view("aggregate")
         open_windows = -(-(w.size.seconds + w.watermark.seconds) // slide.seconds)
+        per_event = w.size.seconds // slide.seconds
+        if per_event > MAX_WINDOWS_PER_EVENT:
+            self.err(
+                ("window", "slide"),
+                f"each event would fall into {per_event} sliding windows "
+                f"(size / slide); at most {MAX_WINDOWS_PER_EVENT} are allowed",
+            )
+        elif open_windows > MAX_WINDOWS_PER_KEY:
+            self.err(
+                ("window", "watermark"),
+                f"each key would keep {open_windows} open windows "
+                f"((size + watermark) / slide); at most {MAX_WINDOWS_PER_KEY} are allowed",
+            )
         self.add(
             Stage(
                 "aggregate",
@@ -585,8 +661,8 @@ class _Lowering:
         scope = Scope(columns, aggregates=True, baseline=True, what="baseline.stats")
         self.new_names([(n, ("baseline", "stats", n)) for n, _ in b.stats], columns)
         keys = ", ".join(_q(k) for k in spec.group_by)
-        over = (
-            f"OVER (PARTITION BY {keys} ORDER BY UNIX_SECONDS(window_start) "
+        over = parse_fragment(
+            f"__agg__() OVER (PARTITION BY {keys} ORDER BY UNIX_SECONDS(window_start) "
             f"RANGE BETWEEN {b.lookback.seconds} PRECEDING AND 1 PRECEDING)"
         )
         items = [_q(c) for c in columns]
@@ -598,29 +674,23 @@ class _Lowering:
             out[name] = _infer_type(tree, columns) if tree is not None else "double"
             if tree is None:
                 continue
+            # each aggregate becomes a window function over the key's earlier windows
+            # (built as a tree: a bracket in a string literal cannot unbalance it)
             text = to_sql(
                 tree.transform(
-                    lambda n: (
-                        exp.Anonymous(this="__OVER__", expressions=[n.copy()])
-                        if is_aggregate(n)
-                        else n
-                    ),
+                    lambda n: _over(n.copy(), over) if is_aggregate(n) else n,
                     copy=True,
                 )
             )
-            # replace the marker with the aggregate followed by its OVER clause
-            while "__OVER__(" in text:
-                start = text.index("__OVER__(")
-                depth, j = 0, start + len("__OVER__")
-                for j in range(start + len("__OVER__"), len(text)):
-                    depth += {"(": 1, ")": -1}.get(text[j], 0)
-                    if depth == 0:
-                        break
-                inner = text[start + len("__OVER__") + 1 : j]
-                text = text[:start] + f"{inner} {over}" + text[j + 1 :]
             items.append(f"{text} AS {_q(name)}")
         view = self.view("baseline")
         per_key = -(-b.lookback.seconds // wp.slide_seconds)
+        if per_key > MAX_WINDOWS_PER_KEY:
+            self.err(
+                ("baseline", "lookback"),
+                f"the baseline would keep {per_key} earlier windows per key "
+                f"(lookback / slide); at most {MAX_WINDOWS_PER_KEY} are allowed",
+            )
         self.add(
             Stage(
                 "baseline",

@@ -2,20 +2,86 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ctc.compiler.lower import lower
 from ctc.compiler.plan import Plan
 from ctc.dsl.errors import Position, SpecError, SpecErrors
 from ctc.dsl.load import load_specs, spec_files
-from ctc.dsl.model import Spec
+from ctc.dsl.model import Reference, Spec
 
 
 def _deps(spec: Spec) -> tuple[str, ...]:
     if spec.source.detector:
         return (spec.source.detector,)
     return spec.source.alerts
+
+
+def _duplicates(specs: Sequence[Spec]) -> list[SpecError]:
+    """Two specs compiled together may not share a module id or a name (their views)."""
+    errors = []
+    for field, what in (("module", "module id"), ("name", "name")):
+        first: dict[str, Spec] = {}
+        for s in specs:
+            value = getattr(s, field)
+            other = first.setdefault(value, s)
+            if other is not s and Path(other.path).resolve() != Path(s.path).resolve():
+                errors.append(
+                    SpecError(
+                        s.path,
+                        s.located.at((field,)),
+                        f"{what} {value} is also used by {other.path}",
+                    )
+                )
+                errors.append(
+                    SpecError(
+                        other.path,
+                        other.located.at((field,)),
+                        f"{what} {value} is also used by {s.path}",
+                    )
+                )
+    return errors
+
+
+def _references(spec: Spec) -> list[tuple[tuple[str | int, ...], Reference]]:
+    """A spec's references with the path of their node."""
+    refs: list[tuple[tuple[str | int, ...], Reference]] = []
+    if spec.source.reference is not None:
+        refs.append((("source", "reference"), spec.source.reference))
+    refs += [(("enrich", i, "reference"), e.reference) for i, e in enumerate(spec.enrich)]
+    return refs
+
+
+def _view_collisions(specs: Sequence[Spec], plans: Mapping[str, Plan]) -> list[SpecError]:
+    """Output tables and reference tables become views of one shared Spark session: no two
+    specs may define the same one differently, or one could replace what another reads."""
+    errors: list[SpecError] = []
+    owners: dict[str, tuple[str, Spec, object]] = {}  # view -> (what, spec, definition)
+
+    def claim(view: str, what: str, spec: Spec, at: tuple[str | int, ...], key: object) -> None:
+        prior = owners.get(view)
+        if prior is None:
+            owners[view] = (what, spec, key)
+            return
+        if prior[0] == what == "reference" and prior[2] == key:
+            return  # the same reference file, read by two specs
+        errors.append(
+            SpecError(
+                spec.path,
+                spec.located.at(at),
+                f"{what} name '{view}' is also used by {prior[1].path} (as its {prior[0]})",
+            )
+        )
+
+    for spec in specs:
+        claim(plans[spec.module].output_table, "output table", spec, ("output", "table"), None)
+    for spec in specs:
+        base = Path(spec.path).parent.resolve()
+        for at, ref in _references(spec):
+            key = ((base / ref.path).resolve(), ref.format, ref.columns)
+            claim(ref.name, "reference", spec, (*at, "name"), key)
+    return errors
 
 
 def compile_specs(
@@ -26,19 +92,16 @@ def compile_specs(
     With ``with_dependencies``, the Plans of the context specs they read follow theirs.
     Raises SpecErrors with every problem of every spec.
     """
-    by_module: dict[str, Spec] = {s.module: s for s in context}
-    errors: list[SpecError] = []
+    errors: list[SpecError] = _duplicates(specs)
+    by_module: dict[str, Spec] = {}
+    ambiguous: dict[str, list[str]] = {}
+    for c in context:
+        if c.module in by_module:
+            ambiguous.setdefault(c.module, [by_module[c.module].path]).append(c.path)
+        by_module[c.module] = c
     for s in specs:
-        other = by_module.get(s.module)
-        if other is not None and other.path != s.path and other in specs:
-            errors.append(
-                SpecError(
-                    s.path,
-                    s.located.at(("module",)),
-                    f"module id {s.module} is also used by {other.path}",
-                )
-            )
         by_module[s.module] = s
+        ambiguous.pop(s.module, None)
     plans: dict[str, Plan] = {}
     visiting: set[str] = set()
 
@@ -58,6 +121,16 @@ def compile_specs(
         upstream: dict[str, Plan] = {}
         for dep in _deps(spec):
             dep_spec = by_module.get(dep)
+            if dep in ambiguous:
+                errors.append(
+                    SpecError(
+                        spec.path,
+                        spec.located.at(("source",)),
+                        f"depends on {dep}, which more than one spec defines: "
+                        + ", ".join(ambiguous[dep]),
+                    )
+                )
+                continue
             if dep_spec is None:
                 errors.append(
                     SpecError(
@@ -81,17 +154,7 @@ def compile_specs(
 
     for s in specs:
         build(s)
-    tables: dict[str, str] = {}
-    for p in plans.values():
-        if p.output_table in tables:
-            errors.append(
-                SpecError(
-                    p.spec_path,
-                    Position(1, 1),
-                    f"output table {p.output_table} is also written by {tables[p.output_table]}",
-                )
-            )
-        tables[p.output_table] = p.spec_path
+    errors += _view_collisions([by_module[m] for m in plans], plans)
     if errors:
         raise SpecErrors(errors)
     wanted = [plans[s.module] for s in specs]

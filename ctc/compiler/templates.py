@@ -14,7 +14,8 @@ import jinja2
 from jinja2 import nodes
 from sqlglot import exp
 
-from ctc.compiler.expressions import FragmentError, _literal, _suggest
+from ctc.compiler.expressions import FragmentError, _depth, _literal, _suggest
+from ctc.dsl.limits import MAX_DECIMALS, MAX_EXPRESSION_DEPTH, MAX_FRAGMENT_CHARS
 from ctc.dsl.model import ParamValue
 
 #: filter name → (number of int arguments allowed, description)
@@ -39,6 +40,10 @@ def _filter(name: str, arg: exp.Expr, args: list[int], line: int) -> exp.Expr:
         )
     if len(args) > FILTERS[name][0]:
         raise FragmentError(line, 1, f"filter '{name}' takes {FILTERS[name][0]} argument(s)")
+    if any(not 0 <= a <= MAX_DECIMALS for a in args):
+        raise FragmentError(
+            line, 1, f"filter '{name}' takes a number of decimals from 0 to {MAX_DECIMALS}"
+        )
     if name == "round":
         digits = args[0] if args else 0
         return exp.Round(this=arg, decimals=exp.Literal.number(digits))
@@ -97,10 +102,32 @@ def compile_template(
     text: str, columns: Mapping[str, str], params: Mapping[str, ParamValue]
 ) -> exp.Expr:
     """The SQL expression that renders ``text`` for a row; NULL values render as 'null'."""
+    if len(text) > MAX_FRAGMENT_CHARS:
+        raise FragmentError(
+            1, 1, f"message template too long: more than {MAX_FRAGMENT_CHARS} characters"
+        )
     try:
         tree = _ENV.parse(text)
     except jinja2.TemplateSyntaxError as exc:
         raise FragmentError(exc.lineno or 1, 1, f"template syntax error: {exc.message}") from exc
+    except RecursionError as exc:  # Jinja's parser recurses once per bracket
+        raise FragmentError(1, 1, "message template nested too deeply") from exc
+    except jinja2.TemplateError as exc:
+        raise FragmentError(1, 1, f"template error: {exc.message or exc}") from exc
+    try:
+        result = _render(tree, columns, params)
+    except RecursionError as exc:
+        raise FragmentError(1, 1, "message template nested too deeply") from exc
+    if _depth(result) > MAX_EXPRESSION_DEPTH:
+        raise FragmentError(
+            1, 1, f"message template nested too deeply: more than {MAX_EXPRESSION_DEPTH} levels"
+        )
+    return result
+
+
+def _render(
+    tree: nodes.Template, columns: Mapping[str, str], params: Mapping[str, ParamValue]
+) -> exp.Expr:
     parts: list[exp.Expr] = []
     for out in tree.body:
         if not isinstance(out, nodes.Output):

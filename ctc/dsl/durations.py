@@ -24,7 +24,7 @@ class Duration:
 
 def parse_duration(text: str) -> Duration:
     """Parse '60 seconds' or '1 hour'; raise ValueError on anything else."""
-    m = _PATTERN.match(text.strip())
+    m = _PATTERN.fullmatch(text.strip())
     if not m:
         raise ValueError(
             f"not a duration: {text!r} (write e.g. '30 seconds', '5 minutes', '1 hour')"

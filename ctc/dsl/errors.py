@@ -1,8 +1,33 @@
-"""Errors that point at a place in a spec file: ``path:line:col: message``."""
+"""Errors that point at a place in a spec file: ``path:line:col: message``.
+
+Every message is printed on one line: control characters (newlines, terminal escape
+sequences, bidirectional overrides …) in a spec's values or file names are shown escaped,
+so a spec can neither split nor forge an error line, nor drive the terminal.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control, format and line/paragraph separator character escaped.
+
+    ``'a\\nb'`` becomes ``'a\\\\nb'`` and ESC becomes ``\\x1b``; printable text is unchanged.
+    """
+    out = []
+    for ch in text:
+        if ch in _NAMED:
+            out.append(_NAMED[ch])
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 @dataclass(frozen=True, order=True)
@@ -28,7 +53,9 @@ class SpecError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.position.line}:{self.position.col}: {self.message}"
+        return escape_controls(
+            f"{self.path}:{self.position.line}:{self.position.col}: {self.message}"
+        )
 
 
 class SpecErrors(Exception):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ctc.dsl.durations import Duration, parse_duration
-from ctc.dsl.errors import SpecError, SpecErrors
+from ctc.dsl.errors import Position, SpecError, SpecErrors
+from ctc.dsl.limits import MAX_PARAM_INT, MAX_SPEC_BYTES
 from ctc.dsl.model import (
     AlertRule,
     Baseline,
@@ -21,6 +23,7 @@ from ctc.dsl.model import (
     Sql,
     Window,
 )
+from ctc.dsl.references import reference_file_problem
 from ctc.dsl.schema_check import check_schema
 from ctc.dsl.yaml_loader import Located, Path_, load_yaml
 
@@ -69,9 +72,65 @@ def _severity(
     return tuple(out), errors
 
 
+def _param_errors(d: dict[str, Any], loc: Located, path: str) -> list[SpecError]:
+    """Params must be finite numbers within Spark's bigint range, texts or booleans.
+
+    ``.inf`` would compile to the bare word ``inf``, which a spec can define as a column.
+    """
+    errors = []
+    for name, value in (d.get("params") or {}).items():
+        at = loc.at(("params", name))
+        if isinstance(value, float) and not math.isfinite(value):
+            errors.append(
+                SpecError(path, at, f"params.{name} must be a finite number, got {value!r}")
+            )
+        elif (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not -MAX_PARAM_INT - 1 <= value <= MAX_PARAM_INT
+        ):
+            errors.append(
+                SpecError(
+                    path,
+                    at,
+                    f"params.{name} is out of range: whole numbers must be between "
+                    f"{-MAX_PARAM_INT - 1} and {MAX_PARAM_INT}",
+                )
+            )
+    return errors
+
+
+def _reference_errors(d: dict[str, Any], loc: Located, path: str) -> list[SpecError]:
+    """Reference paths must name files inside the spec's folder; each name is used once."""
+    refs: list[tuple[tuple[str | int, ...], dict[str, Any]]] = []
+    if "reference" in d["source"]:
+        refs.append((("source", "reference"), d["source"]["reference"]))
+    refs += [
+        (("enrich", i, "reference"), e["reference"]) for i, e in enumerate(d.get("enrich") or [])
+    ]
+    errors = []
+    base = Path(path).parent
+    seen: set[str] = set()
+    for at, ref in refs:
+        problem = reference_file_problem(base, ref["path"])
+        if problem is not None:
+            errors.append(SpecError(path, loc.at((*at, "path")), problem))
+        if ref["name"] in seen:
+            errors.append(
+                SpecError(
+                    path,
+                    loc.at((*at, "name")),
+                    f"reference name '{ref['name']}' is used twice in this spec: "
+                    "each reference needs its own name (it becomes a view)",
+                )
+            )
+        seen.add(ref["name"])
+    return errors
+
+
 def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
     d: dict[str, Any] = loc.data
-    errors: list[SpecError] = []
+    errors: list[SpecError] = _param_errors(d, loc, path) + _reference_errors(d, loc, path)
     src = d["source"]
     source = Source(
         stream=src.get("stream"),
@@ -196,10 +255,20 @@ def load_spec(path: str | Path) -> Spec:
     """Load one spec file; raise :class:`SpecErrors` listing every problem in it."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:
+            raise SpecErrors(
+                [
+                    SpecError(
+                        str(path),
+                        Position(1, 1),
+                        f"spec file too large: more than {MAX_SPEC_BYTES} bytes",
+                    )
+                ]
+            )
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        from ctc.dsl.errors import Position
-
         raise SpecErrors(
             [SpecError(str(path), Position(1, 1), f"cannot read file: {exc}")]
         ) from exc

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -25,11 +27,26 @@ def detector_schema() -> dict[str, Any]:
     return schema
 
 
+def _whole_pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """``pattern`` that must match the whole text: Python's ``$`` also matches before a final
+    newline, so ``'trades\\n'`` would pass ``^[a-z_]+$``. (Editors read the schema as
+    ECMA-262 regexes, where ``$`` is the end of the text: both now agree.)"""
+    if not validator.is_type(instance, "string"):
+        return
+    anchored = pattern.startswith("^") and pattern.endswith("$")
+    ok = re.fullmatch(pattern, instance) if anchored else re.search(pattern, instance)
+    if not ok:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
+def _validator() -> jsonschema.protocols.Validator:
     schema = detector_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _whole_pattern})
+    return cls(schema)
 
 
 def _type_name(value: Any) -> str:

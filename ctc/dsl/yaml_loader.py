@@ -16,6 +16,19 @@ from ctc.dsl.errors import Position, SpecError
 
 Path_ = tuple[str | int, ...]
 
+#: How deeply collections may nest, aliases expanded (a spec needs about 6 levels).
+MAX_YAML_DEPTH = 40
+#: How many nodes a spec may hold once every alias is expanded (a large spec has ~600).
+MAX_YAML_NODES = 20_000
+
+
+class _TooBig(Exception):
+    """The document exceeds a bound; carries the error to report."""
+
+    def __init__(self, error: SpecError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
 
 @dataclass(frozen=True)
 class ScalarSource:
@@ -67,8 +80,15 @@ class Located:
         return Position(src.start.line, src.start.col + quote + col - 1)
 
 
-def _pos(mark: yaml.Mark) -> Position:
+def _pos(mark: Any) -> Position:
+    """The 1-based position of a PyYAML mark (1:1 when there is none)."""
+    if mark is None:
+        return Position(1, 1)
     return Position(mark.line + 1, mark.column + 1)
+
+
+def _kind(node: yaml.Node) -> str:
+    return "list" if isinstance(node, yaml.SequenceNode) else "mapping"
 
 
 def _problem(path: str, exc: yaml.MarkedYAMLError) -> SpecError:
@@ -81,9 +101,79 @@ def _problem(path: str, exc: yaml.MarkedYAMLError) -> SpecError:
     return SpecError(path, pos, f"YAML syntax error: {what}")
 
 
+def _check_shape(text: str, path: str) -> SpecError | None:
+    """The first place where the document nests too deeply or grows too large, or None.
+
+    Works on PyYAML's event stream (its parser is a state machine, while its composer
+    recurses once per level), with each anchor's expanded size and depth, so a recursive
+    alias, a "billion laughs" or thousands of nested brackets are found before composing,
+    and reported at the alias or bracket that crosses the bound.
+    """
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded nodes, depth below it)
+    # one frame per open collection: [anchor, nodes so far, deepest child depth]
+    stack: list[list[Any]] = []
+    total = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([event.anchor, 1, 0])
+            if len(stack) > MAX_YAML_DEPTH:
+                return SpecError(
+                    path, _pos(event.start_mark), f"YAML nested deeper than {MAX_YAML_DEPTH} levels"
+                )
+            total += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, nodes, below = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = (nodes, below + 1)
+            if stack:
+                stack[-1][1] += nodes
+                stack[-1][2] = max(stack[-1][2], below + 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            total += 1
+            if stack:
+                stack[-1][1] += 1
+        elif isinstance(event, yaml.AliasEvent):
+            if any(frame[0] == event.anchor for frame in stack):
+                return SpecError(
+                    path,
+                    _pos(event.start_mark),
+                    f"recursive YAML alias: *{event.anchor} is used inside its own anchor",
+                )
+            nodes, below = sizes.get(event.anchor or "", (1, 0))
+            total += nodes
+            if total > MAX_YAML_NODES:
+                return SpecError(
+                    path,
+                    _pos(event.start_mark),
+                    f"YAML too large: more than {MAX_YAML_NODES} values once aliases are expanded",
+                )
+            if len(stack) + below > MAX_YAML_DEPTH:
+                return SpecError(
+                    path,
+                    _pos(event.start_mark),
+                    f"YAML nested deeper than {MAX_YAML_DEPTH} levels once aliases are expanded",
+                )
+            if stack:
+                stack[-1][1] += nodes
+                stack[-1][2] = max(stack[-1][2], below)
+        if total > MAX_YAML_NODES:
+            return SpecError(
+                path, _pos(event.start_mark), f"YAML too large: more than {MAX_YAML_NODES} values"
+            )
+    return None
+
+
 def load_yaml(text: str, path: str) -> tuple[Located | None, list[SpecError]]:
-    """Parse ``text`` (the file at ``path``); return located data or the errors found."""
+    """Parse ``text`` (the file at ``path``); return located data or the errors found.
+
+    Nesting depth and the size after alias expansion are bounded (MAX_YAML_DEPTH,
+    MAX_YAML_NODES), so a crafted file (a "billion laughs", a recursive alias, thousands
+    of nested brackets) gives one positioned error instead of a hang or a crash.
+    """
     try:
+        bad_shape = _check_shape(text, path)
+        if bad_shape is not None:
+            return None, [bad_shape]
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         return None, [_problem(path, exc)]
@@ -95,25 +185,68 @@ def load_yaml(text: str, path: str) -> tuple[Located | None, list[SpecError]]:
     located = Located(data=None)
     errors: list[SpecError] = []
     constructor = yaml.SafeLoader("")
+    count = 0
+    open_nodes: set[int] = set()
 
     def build(n: yaml.Node, p: Path_) -> Any:
+        nonlocal count
+        count += 1
+        if count > MAX_YAML_NODES:
+            raise _TooBig(
+                SpecError(
+                    path,
+                    _pos(n.start_mark),
+                    f"YAML too large: more than {MAX_YAML_NODES} values once aliases are expanded",
+                )
+            )
+        if len(p) > MAX_YAML_DEPTH:
+            raise _TooBig(
+                SpecError(
+                    path,
+                    _pos(n.start_mark),
+                    f"YAML nested deeper than {MAX_YAML_DEPTH} levels once aliases are expanded",
+                )
+            )
         located.positions[p] = _pos(n.start_mark)
+        if isinstance(n, yaml.MappingNode | yaml.SequenceNode):
+            if id(n) in open_nodes:
+                raise _TooBig(
+                    SpecError(
+                        path, _pos(n.start_mark), "recursive YAML alias: a node contains itself"
+                    )
+                )
+            open_nodes.add(id(n))
+            try:
+                return build_collection(n, p)
+            finally:
+                open_nodes.discard(id(n))
+        try:
+            value = constructor.construct_object(n, deep=True)
+        except (ValueError, OverflowError, ArithmeticError) as exc:
+            if n.tag.endswith((":int", ":float")):
+                why = f"number too long ({len(str(n.value))} characters)"
+            else:
+                why = f"invalid value for {n.tag.rsplit(':', 1)[-1]}: {str(exc)[:80]}"
+            raise _TooBig(SpecError(path, _pos(n.start_mark), why)) from exc
+        if isinstance(value, str):
+            located.scalars[p] = ScalarSource(_pos(n.start_mark), getattr(n, "style", None), lines)
+        return value
+
+    def build_collection(n: yaml.MappingNode | yaml.SequenceNode, p: Path_) -> Any:
         if isinstance(n, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in n.value:
                 # plain scalar keys stay text: YAML 1.1 would read `on:` as true
-                key = (
-                    key_node.value
-                    if isinstance(key_node, yaml.ScalarNode)
-                    else constructor.construct_object(key_node, deep=True)
-                )
-                if not isinstance(key, str):
+                if not isinstance(key_node, yaml.ScalarNode):
                     errors.append(
                         SpecError(
-                            path, _pos(key_node.start_mark), f"keys must be text, got {key!r}"
+                            path,
+                            _pos(key_node.start_mark),
+                            f"keys must be text, got a {_kind(key_node)}",
                         )
                     )
                     continue
+                key = key_node.value
                 if key in out:
                     errors.append(
                         SpecError(path, _pos(key_node.start_mark), f"duplicate key '{key}'")
@@ -122,15 +255,12 @@ def load_yaml(text: str, path: str) -> tuple[Located | None, list[SpecError]]:
                 located.key_positions[(*p, key)] = _pos(key_node.start_mark)
                 out[key] = build(value_node, (*p, key))
             return out
-        if isinstance(n, yaml.SequenceNode):
-            return [build(item, (*p, i)) for i, item in enumerate(n.value)]
-        value = constructor.construct_object(n, deep=True)
-        if isinstance(value, str):
-            located.scalars[p] = ScalarSource(_pos(n.start_mark), getattr(n, "style", None), lines)
-        return value
+        return [build(item, (*p, i)) for i, item in enumerate(n.value)]
 
     try:
         located.data = build(node, ())
     except yaml.constructor.ConstructorError as exc:
         return None, [_problem(path, exc)]
+    except _TooBig as exc:
+        return None, [exc.error]
     return located, errors

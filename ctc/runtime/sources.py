@@ -83,8 +83,14 @@ def empty_onchain(spark: SparkSession) -> DataFrame:
 def read_reference(
     spark: SparkSession, base: Path, path: str, fmt: str, columns: tuple[tuple[str, str], ...]
 ) -> DataFrame:
-    """A reference table; ``path`` is relative to ``base`` (the spec's folder) unless absolute."""
-    full = path if "://" in path or Path(path).is_absolute() else str(base / path)
+    """A reference table: ``path`` names a file inside ``base`` (the spec's folder).
+
+    Checked again here, when it is read (see :func:`ctc.dsl.references.resolve_reference`):
+    a spec is untrusted, and its reference rows can be quoted in alerts.
+    """
+    from ctc.dsl.references import resolve_reference
+
+    full = str(resolve_reference(base, path))
     schema = ddl(dict(columns))
     reader = spark.read.schema(schema)
     if fmt == "csv":
