@@ -7,17 +7,21 @@ status 1 (never a traceback); usage errors exit with status 2.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from ctc import __version__
-from ctc.dsl.errors import SpecErrors
+from ctc.dsl.errors import VERBOSE_ENV, SpecErrors, escape_controls
+from ctc.dsl.errors import verbose as is_verbose
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,13 +40,47 @@ _DETECTORS = click.option(
 )
 
 
-def _fail(message: str) -> None:
-    click.echo(f"ctc: error: {message}", err=True)
+def _fail(message: str) -> NoReturn:
+    """Print ``ctc: error: message`` as one line (control characters escaped); exit 1."""
+    click.echo(f"ctc: error: {escape_controls(message.strip())[:2000]}", err=True)
     sys.exit(1)
 
 
+#: "[ERROR_CLASS] message" or "org.apache.…Exception: message" in a Java error's text.
+_JAVA_LINE = re.compile(r"(?:^|: )((?:\[[A-Z][A-Z0-9_.]+\]|[\w$.]+(?:Exception|Error): ).*)")
+
+
+def _spark_message(exc: BaseException) -> str:
+    """One line for a Spark (pyspark or py4j) error: its error class and message, no stack."""
+    get_message = getattr(exc, "getMessage", None)
+    text = str(get_message() if callable(get_message) else exc).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].startswith("An error occurred while calling"):  # py4j: the Java error follows
+        for line in lines[1:]:
+            if line.startswith("at ") or line.startswith("..."):
+                continue
+            m = _JAVA_LINE.search(line)
+            if m:
+                return m.group(1)
+    return lines[0]
+
+
+def _quiet_spark_logs() -> None:
+    """Stop pyspark from logging each SQL error with its Java stack trace (ctc reports it as
+    one line). The loggers are created here with a level above CRITICAL; pyspark reuses them."""
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 10)
+
+
 def reports_errors(fn: F) -> F:
-    """Turn spec errors and runtime failures into clear messages and exit status 1."""
+    """Turn spec errors and runtime failures into one line each and exit status 1.
+
+    Spark errors become ``ctc: error: Spark: <message>`` without the Java stack trace, and
+    unexpected errors ``ctc: error: internal error: …``; ``ctc --verbose`` keeps the full
+    traceback (and Java stack trace) of both.
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -55,19 +93,40 @@ def reports_errors(fn: F) -> F:
             click.echo(f"ctc: {n} problem{'s' if n != 1 else ''} found", err=True)
             sys.exit(1)
         except (OSError, ValueError) as exc:
-            _fail(str(exc))
-        except Exception as exc:  # Spark errors: show the message, not the JVM stack
             if type(exc).__module__.startswith(("pyspark", "py4j")):
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                _fail(f"Spark: {first}")
-            raise
+                _spark_failure(exc)
+            if is_verbose():
+                raise
+            _fail(str(exc))
+        except Exception as exc:
+            if type(exc).__module__.startswith(("pyspark", "py4j")):
+                _spark_failure(exc)
+            if is_verbose():
+                raise
+            _fail(
+                f"internal error: {type(exc).__name__}: {exc} (ctc --verbose shows the traceback)"
+            )
 
     return wrapper  # type: ignore[return-value]
 
 
+def _spark_failure(exc: BaseException) -> NoReturn:
+    """Report a Spark error: one line, or with --verbose the full trace first."""
+    if is_verbose():
+        import traceback
+
+        click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+    _fail(f"Spark: {_spark_message(exc)}")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ctc")
-def main() -> None:
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Report errors in full: Python tracebacks, Java stack traces and Spark's logs.",
+)
+def main(verbose: bool) -> None:
     """Coat Tail Capital: crypto market anomaly detectors as YAML specs, compiled to Spark SQL.
 
     \b
@@ -78,6 +137,10 @@ def main() -> None:
       ctc backtest detectors/ --input var/trades.jsonl
       ctc test detectors/
     """
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+    else:
+        _quiet_spark_logs()
 
 
 @main.command()
@@ -179,13 +242,34 @@ def _summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
     help="Quality rules (a quality.yaml), or 'any' to accept every symbol and exchange "
     "[default: quality.yaml beside the first spec, else 'any'].",
 )
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/cache/gated"),
+    show_default=True,
+    help="Keep the gated input here as Parquet, keyed by the content of the input and the "
+    "quality rules; the next back-test of the same input reads it instead of the JSON.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Gate the input in memory; neither read nor write the cache.",
+)
 @reports_errors
 def backtest(
-    paths: Sequence[Path], input_path: Path, fmt: str, out_file: Path | None, quality: str | None
+    paths: Sequence[Path],
+    input_path: Path,
+    fmt: str,
+    out_file: Path | None,
+    quality: str | None,
+    cache_dir: Path,
+    no_cache: bool,
 ) -> None:
     """Run detectors in Spark batch mode over recorded or simulated trades.
 
-    The input passes the same quality gate as the stream (as one batch) first.
+    The input passes the same quality gate as the stream (as one batch) first. The gated
+    input is cached (--cache), so a second back-test of the same input skips the JSON.
     """
     from ctc.compiler import compile_paths
     from ctc.runtime.backtest import run_backtest, stderr_progress
@@ -200,7 +284,14 @@ def backtest(
         f"{len(plans)} detectors compiled; quality rules: "
         f"{rules.path if rules else 'any symbol and exchange'}; starting Spark"
     )
-    result = run_backtest(get_spark("ctc-backtest"), plans, input_path, stderr_progress, rules)
+    result = run_backtest(
+        get_spark("ctc-backtest"),
+        plans,
+        input_path,
+        stderr_progress,
+        rules,
+        cache_dir=None if no_cache else cache_dir,
+    )
     if fmt == "json":
         text = "".join(
             json.dumps({**a, "detected_at": a["detected_at"].isoformat().replace("+00:00", "Z")})

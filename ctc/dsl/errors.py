@@ -64,3 +64,14 @@ class SpecErrors(Exception):
     def __init__(self, errors: list[SpecError]) -> None:
         self.errors = sorted(set(errors), key=lambda e: (e.path, e.position, e.message))
         super().__init__("\n".join(str(e) for e in self.errors))
+
+
+#: Set to "1" by ``ctc --verbose``: keep full tracebacks, Java stack traces and Spark logs.
+VERBOSE_ENV = "CTC_VERBOSE"
+
+
+def verbose() -> bool:
+    """True when errors should be reported in full (``ctc --verbose`` or CTC_VERBOSE=1)."""
+    import os
+
+    return os.environ.get(VERBOSE_ENV, "") == "1"
