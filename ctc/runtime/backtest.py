@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ctc.compiler import compile_paths
 from ctc.compiler.plan import Plan
 from ctc.runtime.batch import register_plans
-from ctc.runtime.sources import InputCounts, read_trades
+from ctc.runtime.sources import InputCounts, permissive_rules
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -33,6 +33,10 @@ class BacktestResult:
     plans: list[Plan]
     seconds: float
     per_plan_seconds: dict[str, float] = field(default_factory=dict)
+    #: the gated input came from the cache (``cache_dir``), no JSON was parsed
+    cache_hit: bool = False
+    #: seconds to gate the input (or open its cache entry), counts included
+    gate_seconds: float = 0.0
 
 
 def _to_record(row: Any) -> dict[str, Any]:
@@ -48,16 +52,23 @@ def run_backtest(
     input_path: str | Path,
     progress: Progress | None = None,
     rules: QualityRules | None = None,
+    cache_dir: str | Path | None = None,
 ) -> BacktestResult:
     """Run ``plans`` over the unified trade events in ``input_path``; collect every alert.
 
     The input goes through the quality gate first (``rules``; default: any symbol and
-    exchange, see :func:`ctc.runtime.sources.permissive_rules`).
+    exchange, see :func:`ctc.runtime.sources.permissive_rules`). With ``cache_dir``, the
+    gated input is kept there as Parquet and reused by the next back-test of the same
+    input content and rules (:mod:`ctc.runtime.gated_cache`); without, it is held in memory.
     """
+    from ctc.runtime.gated_cache import gated_input
+
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     say(f"reading {input_path}")
-    trades, counts = read_trades(spark, input_path, rules)
+    gated = gated_input(spark, input_path, rules or permissive_rules(), cache_dir, progress=say)
+    trades, counts = gated.trades, gated.counts
+    gate_seconds = time.perf_counter() - t0
     say(
         f"{counts.read} records read: {counts.used} used, {counts.rejected} rejected, "
         f"{counts.duplicates} duplicate event ids dropped"
@@ -78,9 +89,11 @@ def run_backtest(
             f"[{i}/{len(ordered)}] {plan.module} {plan.name}: {len(rows)} alerts "
             f"({timings[plan.module]:.1f} s)"
         )
-    trades.unpersist()
+    gated.release()
     alerts.sort(key=lambda a: (a["detected_at"], a["module_id"], a["alert_id"]))
-    return BacktestResult(alerts, counts, ordered, time.perf_counter() - t0, timings)
+    return BacktestResult(
+        alerts, counts, ordered, time.perf_counter() - t0, timings, gated.hit, gate_seconds
+    )
 
 
 def backtest(

@@ -376,3 +376,114 @@ def gate_file(
         F.monotonically_increasing_id().alias("_order"),
     )
     return gate(spark, raw, rules, None, processing_time or datetime.now(UTC))
+
+
+#: Columns of :func:`gate_rows`: what a back-test keeps of each line (no raw text, no
+#: detail), before the in-batch dedupe.
+GATED_ROW_FIELDS: Final = {
+    **TRADE_EVENT_FIELDS,
+    "quote_warning": "boolean",
+    "reason": "string",
+    "rule": "string",
+    "_order": "bigint",
+}
+
+
+def gate_rows(spark: SparkSession, path: str | Path, rules: QualityRules) -> DataFrame:
+    """Every line of the JSON-lines file or folder at ``path``, checked by ``rules``
+    (``GATED_ROW_FIELDS``): parsed fields, ``quote_warning``, ``reason``/``rule`` (null
+    when the line passed every check) and ``_order`` as in :func:`gate_file`.
+
+    The same :func:`_classify` as :func:`gate`, minus what a back-test does not keep: the
+    raw line, the detail, and the in-batch dedupe (Spark prunes its window, a sort of
+    every row, because nothing here reads it). :func:`batch_duplicates` makes the same
+    dedupe decisions from these rows; no state, so one map-only pass over the input.
+    """
+    from pyspark.sql import functions as F
+
+    raw = spark.read.text(str(path)).select(
+        "value",
+        F.lit(None).cast("string").alias("source_file"),
+        F.monotonically_increasing_id().alias("_order"),
+    )
+    return _classify(raw, rules, None, 0).select(*GATED_ROW_FIELDS)
+
+
+def batch_duplicates(rows: DataFrame) -> DataFrame:
+    """``_order`` of every row of :func:`gate_rows` that the gate drops as a duplicate.
+
+    As in :func:`_classify` without state: a row that passed the checks is a duplicate
+    when an earlier row (smaller ``_order``) with the same event_id passed them too.
+    Exact, and cheaper than a window over whole rows: ids are grouped first by a 64-bit
+    hash (a shuffle of longs), then only the ids whose hash repeats are compared as text.
+    """
+    from pyspark.sql import functions as F
+
+    ok = rows.where(F.col("reason").isNull()).select("event_id", "_order")
+    hashed = F.xxhash64("event_id")
+    repeated = ok.groupBy(hashed.alias("_h")).agg(F.count(F.lit(1)).alias("_n")).where("_n > 1")
+    suspects = ok.join(repeated, hashed == F.col("_h"), "left_semi")
+    firsts = suspects.groupBy("event_id").agg(F.min("_order").alias("_first"))
+    return (
+        suspects.join(firsts, "event_id").where(F.col("_order") > F.col("_first")).select("_order")
+    )
+
+
+def _with_flags(
+    rows: DataFrame, duplicates: DataFrame | None, rules: QualityRules, processing_us: int
+) -> DataFrame:
+    """``rows`` of :func:`gate_rows` with the flags of :func:`_classify`: ``is_late``,
+    ``_duplicate`` (its ``_order`` is in ``duplicates``; None: there are none), ``_passed``."""
+    from pyspark.sql import functions as F
+
+    ok = F.col("reason").isNull()
+    if duplicates is None:
+        flagged = rows.withColumn("_duplicate", F.lit(False))
+    else:
+        marked = duplicates.select("_order", F.lit(True).alias("_dup"))
+        flagged = rows.join(marked, "_order", "left").withColumn(
+            "_duplicate", ok & F.coalesce(F.col("_dup"), F.lit(False))
+        )
+    late_us = rules.late_after.seconds * 1_000_000
+    return flagged.select(
+        *GATED_ROW_FIELDS,
+        (F.unix_micros("timestamp") < F.lit(processing_us - late_us)).alias("is_late"),
+        "_duplicate",
+        (ok & ~F.col("_duplicate")).alias("_passed"),
+    )
+
+
+def batch_metrics(
+    rows: DataFrame,
+    duplicates: DataFrame | None,
+    rules: QualityRules,
+    processing_time: datetime,
+) -> dict[str, Any]:
+    """The gate's metrics (:func:`gate`'s, by the same aggregation) of :func:`gate_rows`
+    with ``duplicates`` from :func:`batch_duplicates` (None: there are none).
+
+    Raises :class:`ConservationError` if the counts do not add up.
+    """
+    return _metrics(_with_flags(rows, duplicates, rules, _epoch_us(processing_time)), rules)
+
+
+def batch_passed(
+    rows: DataFrame,
+    duplicates: DataFrame | None,
+    rules: QualityRules,
+    processing_time: datetime,
+) -> DataFrame:
+    """The trade events that pass (``GateResult.passed``'s columns) of :func:`gate_rows`
+    with ``duplicates`` (None: there are none); ``is_late`` as of ``processing_time``."""
+    from pyspark.sql import functions as F
+
+    ok = rows.where(F.col("reason").isNull())
+    if duplicates is not None:
+        ok = ok.join(duplicates.select("_order"), "_order", "left_anti")
+    late_us = rules.late_after.seconds * 1_000_000
+    cutoff = F.lit(_epoch_us(processing_time) - late_us)
+    return ok.select(
+        *TRADE_EVENT_FIELDS,
+        (F.unix_micros("timestamp") < cutoff).alias("is_late"),
+        "quote_warning",
+    )

@@ -55,19 +55,17 @@ def read_trades(
     quality gate (``rules``, default :func:`permissive_rules`) as one batch.
 
     Rejected records are counted (not returned); a repeated event_id keeps its first
-    occurrence in file order. The result is cached; counts add up exactly.
+    occurrence in file order. The result is cached (``unpersist`` it when done); counts
+    add up exactly. Back-tests use :func:`ctc.runtime.gated_cache.gated_input`, which can
+    also keep the gated input on disk for the next run.
     """
-    from ctc.runtime.quality import gate_file
+    from ctc.runtime.gated_cache import gated_input
 
-    result = gate_file(spark, path, rules or permissive_rules())
-    passed = result.passed.cache()
-    m = result.metrics
-    counts = InputCounts(
-        int(m["processed"]), int(m["passed"]), int(m["failed"]), int(m["duplicates"])
-    )
+    gated = gated_input(spark, path, rules or permissive_rules(), cache_dir=None)
+    passed = gated.trades.cache()
     passed.count()
-    result.unpersist()
-    return passed, counts
+    gated.release()
+    return passed, gated.counts
 
 
 def empty(spark: SparkSession, fields: Mapping[str, str]) -> DataFrame:
