@@ -80,16 +80,31 @@ class GatedInput:
         self._persisted.clear()
 
 
-def local_files(spark: SparkSession, path: str | Path) -> list[Path] | None:
-    """The files Spark's text source reads for ``path``, as local paths; None when any of
-    them is not on the local file system (the cache then stays out of the way)."""
-    files = []
-    for uri in spark.read.text(str(path)).inputFiles():
-        parsed = urlparse(uri)
-        if parsed.scheme not in ("", "file"):
-            return None
-        files.append(Path(unquote(parsed.path)))
-    return sorted(files)
+def local_files(path: str | Path) -> list[Path] | None:
+    """Every file under ``path`` (or ``path`` itself), hidden ones included; None when
+    ``path`` is not on the local file system (the cache then stays out of the way).
+
+    A superset of what Spark's text source reads (it skips names starting with ``_`` or
+    ``.``): a change to any file Spark reads changes the key, and listing here needs no
+    Spark job before the cache is looked up.
+    """
+    text = str(path)
+    parsed = urlparse(text)
+    if parsed.scheme == "file":
+        text = unquote(parsed.path)
+    elif parsed.scheme and len(parsed.scheme) > 1:  # s3://, hdfs://, … (not C:\)
+        return None
+    root = Path(text)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        return None
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def _local(path: str | Path) -> Path:
+    parsed = urlparse(str(path))
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(path)
 
 
 def _digest_file(path: Path) -> str:
@@ -233,7 +248,7 @@ def gated_input(
 
     say = progress or (lambda _msg: None)
     now = processing_time or datetime.now(UTC)
-    files = local_files(spark, path) if cache_dir is not None else None
+    files = local_files(path) if cache_dir is not None else None
     if cache_dir is None or files is None:
         if cache_dir is not None:
             say("gated-input cache off: the input is not on the local file system")
@@ -249,7 +264,7 @@ def gated_input(
         return GatedInput(trades, _counts(metrics), metrics, False, None, [rows])
 
     cache = Path(cache_dir)
-    key = cache_key(input_fingerprint(path, files), rules)
+    key = cache_key(input_fingerprint(_local(path), files), rules)
     entry = cache / key
     data = _read_counts(entry, key)
     if data is not None:
