@@ -126,7 +126,18 @@ def _spark_failure(exc: BaseException) -> NoReturn:
     is_flag=True,
     help="Report errors in full: Python tracebacks, Java stack traces and Spark's logs.",
 )
-def main(verbose: bool) -> None:
+@click.option(
+    "--driver-memory",
+    metavar="SIZE",
+    help="Spark driver heap, e.g. 1536m or 4g (default 1536m; env CTC_DRIVER_MEMORY).",
+)
+@click.option(
+    "--shuffle-partitions",
+    type=click.IntRange(1),
+    help="Spark SQL shuffle partitions (default: the number of cores, at least 2; "
+    "env CTC_SHUFFLE_PARTITIONS).",
+)
+def main(verbose: bool, driver_memory: str | None, shuffle_partitions: int | None) -> None:
     """Coat Tail Capital: crypto market anomaly detectors as YAML specs, compiled to Spark SQL.
 
     \b
@@ -141,6 +152,10 @@ def main(verbose: bool) -> None:
         os.environ[VERBOSE_ENV] = "1"
     else:
         _quiet_spark_logs()
+    if driver_memory:
+        os.environ["CTC_DRIVER_MEMORY"] = driver_memory
+    if shuffle_partitions:
+        os.environ["CTC_SHUFFLE_PARTITIONS"] = str(shuffle_partitions)
 
 
 @main.command()
@@ -527,8 +542,8 @@ def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
     "--checkpoint",
     default="var/checkpoint",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Checkpoint and state of this application; a restart resumes from it.",
+    help="Checkpoint and state of this application, a folder or a URI (file://, s3:// on "
+    "EMR); a restart resumes from it.",
 )
 @click.option(
     "--store",
@@ -586,7 +601,7 @@ def run(
     tier: str,
     detectors_dir: Path,
     landing: Path,
-    checkpoint: Path,
+    checkpoint: str,
     store_url: str,
     lake: str,
     quality: Path | None,

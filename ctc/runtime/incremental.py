@@ -1,46 +1,46 @@
-"""Run a Plan over one micro-batch of new rows, carrying window state between batches.
+"""Every plan over one micro-batch of new rows in one Spark job, state carried between batches.
 
 The stages are the Plan's own SQL, the same as in batch. What differs is which rows
 each view holds:
 
 * per-row plans: every stage runs over the batch's new rows;
-* window plans: the rows of windows that have not closed yet are kept (the *buffer*);
-  a window is emitted once, in the batch where the watermark (the largest event time
-  seen minus the plan's watermark delay) passes its end, computed by the aggregate
-  stage over the buffer; an event whose every window has already been emitted is late
-  and is counted, not used;
+* window plans: the event rows of windows that have not closed yet are kept on the
+  driver (the *buffer*) and put back in front of the new rows; a window is emitted once,
+  in the batch where the plan's watermark passes its end; an event whose every window
+  has already been emitted is late, and is counted, not used;
 * baseline stages run over the closed windows of the lookback (the *history*) plus
   the windows closing now, and keep only the new ones.
 
-At the end of a bounded run (``flush``), the watermark moves to the end of time and
-every open window closes, so a bounded stream gives what a back-test of the same
-input gives.
+Watermarks are decided on the driver before the job (:func:`watermarks`), so every
+plan of every tier is one lazy DataFrame chain, and all their results (alerts, output
+rows, new event rows, closed windows) come back in **one** ``toArrow`` job
+(:func:`collect_all`). A chained plan's watermark is held at the oldest window its
+upstream plans may still emit, so it never closes a window before the rows that belong
+in it have arrived (docs/runtime.md).
+
+At the end of a bounded run (``flush``), every open window closes, so a bounded stream
+gives what a back-test of the same input gives.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ctc.compiler.plan import Plan, Stage
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ctc.compiler.plan import Plan, WindowPlan
 from ctc.runtime.sources import ddl
-from ctc.runtime.state import StateVersion
+from ctc.runtime.state import PlanState, RunState
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-_END_OF_TIME = 2**62  # µs; a watermark before any event is -_END_OF_TIME
-
-
-@dataclass
-class PlanBatch:
-    """What one plan produced in one micro-batch, and its state for the next one."""
-
-    alerts: DataFrame
-    output: DataFrame
-    state_tables: dict[str, DataFrame]
-    meta: dict[str, Any]
-    late_events: int
+#: A watermark past every window (epoch µs); its negative is before every event.
+END_OF_TIME = 2**62
+_ON_TIME = "__on_time"
 
 
 def _last_window_end_us(time_col: str, size: int, slide: int) -> str:
@@ -51,111 +51,228 @@ def _last_window_end_us(time_col: str, size: int, slide: int) -> str:
     )
 
 
-def _run(spark: SparkSession, stage: Stage) -> DataFrame:
-    df = spark.sql(stage.sql)
-    df.createOrReplaceTempView(stage.view)
+def _last_end_arrow(table: pa.Table, time_col: str, size: int, slide: int) -> pa.Array:
+    """The same as :func:`_last_window_end_us`, over an Arrow table on the driver."""
+    ts = pc.cast(table.column(time_col), pa.int64())
+    step = slide * 1_000_000
+    # floor division for negative times as well
+    floored = pc.multiply(pc.floor(pc.divide(pc.cast(ts, pa.float64()), step)), step)
+    return pc.add(pc.cast(floored, pa.int64()), size * 1_000_000)
+
+
+def streams_of(plan: Plan, by_module: dict[str, Plan]) -> set[str]:
+    """The source streams (``trades``, ``chain_events``) a plan reads, through its upstreams."""
+    if plan.source_kind == "stream":
+        return {plan.source_view}
+    out: set[str] = set()
+    for dep in plan.depends_on:
+        if dep in by_module:
+            out |= streams_of(by_module[dep], by_module)
+    return out
+
+
+@dataclass(frozen=True)
+class Marks:
+    """One window plan's watermarks in this batch (epoch µs)."""
+
+    previous: int
+    #: windows ending at or before this close now (END_OF_TIME when flushing)
+    close: int
+
+
+def watermarks(plans: Sequence[Plan], state: RunState, flush: bool) -> dict[str, Marks]:
+    """Each window plan's watermark for this batch, in dependency order.
+
+    A plan's watermark is the newest event time of the streams it reads (the *clock*)
+    minus its watermark delay, never moving back. A plan that reads other plans is held
+    at the start of the oldest window its upstream plans may still emit, so a window
+    of it never closes before their rows for it have arrived.
+    """
+    by_module = {p.module: p for p in plans}
+    marks: dict[str, Marks] = {}
+    frontier: dict[str, int] = {}  # module -> the earliest time a future row of it can carry
+    for plan in plans:
+        upstream = [frontier[d] for d in plan.depends_on if d in frontier]
+        cap = min(upstream, default=END_OF_TIME)
+        if plan.window is None:
+            frontier[plan.module] = cap
+            continue
+        w = plan.window
+        prev = state.plan(plan.module).watermark_us
+        previous = prev if prev is not None else -END_OF_TIME
+        if flush:
+            marks[plan.module] = Marks(previous, END_OF_TIME)
+            frontier[plan.module] = END_OF_TIME
+            continue
+        clocks = [state.clocks[s] for s in streams_of(plan, by_module) if s in state.clocks]
+        wanted = max(clocks) - w.watermark_seconds * 1_000_000 if clocks else -END_OF_TIME
+        close = max(previous, min(wanted, cap))
+        marks[plan.module] = Marks(previous, close)
+        frontier[plan.module] = close - w.size_seconds * 1_000_000
+    return marks
+
+
+@dataclass
+class PlanFrames:
+    """The lazy results of one plan in this batch; ``collect_all`` fills ``arrow``."""
+
+    plan: Plan
+    marks: Marks | None
+    frames: dict[str, DataFrame]
+    arrow: dict[str, pa.Table] = field(default_factory=dict)
+
+
+def _run(spark: SparkSession, sql: str, view: str) -> DataFrame:
+    df = spark.sql(sql)
+    df.createOrReplaceTempView(view)
     return df
 
 
-def _schema(columns: tuple[tuple[str, str], ...]) -> str:
-    return ddl(dict(columns))
-
-
-def run_plan_batch(spark: SparkSession, plan: Plan, state: StateVersion, flush: bool) -> PlanBatch:
-    """Run ``plan`` over the new rows in its source view; return its results and state."""
+def plan_frames(
+    spark: SparkSession,
+    plan: Plan,
+    state: RunState,
+    marks: Marks | None,
+    trades: pa.Table | None = None,
+) -> PlanFrames:
+    """Define ``plan``'s views over the new rows in its source view and, for a window
+    plan, the buffer and history of ``state``'s committed version (lazy, no job).
+    ``trades``: the batch's passed trades on the driver, when there are."""
     from pyspark.sql import functions as F
 
-    if plan.window is None:
+    if plan.window is None or marks is None:
         for stage in plan.stages:
-            _run(spark, stage)
-        return PlanBatch(spark.table(plan.alerts_view), spark.table(plan.output_view), {}, {}, 0)
+            _run(spark, stage.sql, stage.view)
+        per_row = {"alerts": spark.table(plan.alerts_view), "output": spark.table(plan.output_view)}
+        return PlanFrames(plan, None, per_row)
 
     w = plan.window
-    key = plan.module
-    prefix = f"{plan.module}__"
-    meta_in: dict[str, Any] = state.meta.get("plans", {}).get(key, {})
-    wm_prev: int | None = meta_in.get("watermark_us")
-    maxt_prev: int | None = meta_in.get("max_event_us")
     stages = list(plan.stages)
     agg_i = next(i for i, s in enumerate(stages) if s.kind == "aggregate")
     pre, agg, post = stages[:agg_i], stages[agg_i], stages[agg_i + 1 :]
     for stage in pre:
-        _run(spark, stage)
+        _run(spark, stage.sql, stage.view)
     event_stage = next(s for s in pre if s.view == plan.event_view)
-    event_schema = _schema(event_stage.columns)
-    new_events = spark.table(plan.event_view).where(F.col(w.time_column).isNotNull())
+    event_cols = [c for c, _ in event_stage.columns]
     last_end = F.expr(_last_window_end_us(w.time_column, w.size_seconds, w.slide_seconds))
-    # on time: the row's last window has not been emitted yet (one pass counts both kinds)
-    on_time = last_end > F.lit(wm_prev) if wm_prev is not None else F.lit(True)
-    accepted = new_events.where(on_time)
-    stats = new_events.agg(
-        F.max(F.when(on_time, F.expr(f"UNIX_MICROS(`{w.time_column}`)"))).alias("m"),
-        F.count_if(~on_time).alias("late"),
-    ).collect()[0]
-    late_events = int(stats["late"] or 0)
-    max_new = stats["m"]
-    maxt = (
-        max(v for v in (maxt_prev, max_new) if v is not None)
-        if (maxt_prev is not None or max_new is not None)
-        else None
-    )
-    if flush:
-        wm = -_END_OF_TIME  # set below, once the buffer is known
-    elif maxt is not None:
-        wm = maxt - w.watermark_seconds * 1_000_000
-        wm = max(wm, wm_prev) if wm_prev is not None else wm
-    else:
-        wm = wm_prev if wm_prev is not None else -_END_OF_TIME
-
-    buffer = state.table(spark, f"{prefix}buffer", event_schema).unionByName(
-        accepted.select(*[F.col(f"`{c}`") for c, _ in event_stage.columns])
-    )
-    buffer = buffer.cache()
-    buffer.createOrReplaceTempView(plan.event_view)
-    if flush:
-        # close every window that holds a buffered row, and no later one: events after
-        # them, in a later run, are still on time
-        last = buffer.agg(F.max(last_end)).collect()[0][0]
-        wm = max(v for v in (wm_prev, last, -_END_OF_TIME + 1) if v is not None)
-    closed = (
-        spark.sql(agg.sql)
-        .where(
-            (F.expr("UNIX_MICROS(window_end)") <= F.lit(wm))
-            & (
-                F.expr("UNIX_MICROS(window_end)")
-                > F.lit(wm_prev if wm_prev is not None else -_END_OF_TIME)
-            )
+    new_events = (
+        spark.table(plan.event_view)
+        .where(F.col(f"`{w.time_column}`").isNotNull())
+        .select(
+            *[F.col(f"`{c}`") for c in event_cols],
+            (last_end > F.lit(marks.previous)).alias(_ON_TIME),
         )
-        .cache()
+    )
+    accepted = new_events.where(F.col(_ON_TIME)).drop(_ON_TIME)
+    buffer = state.frame(spark, f"{plan.module}.buffer", ddl(dict(event_stage.columns)))
+    buffer = buffer.unionByName(accepted).coalesce(1)
+    buffer.createOrReplaceTempView(plan.event_view)
+    end_us = F.expr("UNIX_MICROS(window_end)")
+    closed = spark.sql(agg.sql).where(
+        (end_us <= F.lit(marks.close)) & (end_us > F.lit(marks.previous))
     )
     closed.createOrReplaceTempView(agg.view)
-
-    tables: dict[str, DataFrame] = {}
+    frames: dict[str, DataFrame] = {}
+    if trades is not None and event_stage.kind == "input" and plan.source_view == "trades":
+        step_events = _events_from(trades, event_cols, w.time_column, w, marks)
+    else:
+        step_events = None
+        frames["events"] = new_events
     rest = post
     if post and post[0].kind == "baseline":
         base = post[0]
-        agg_schema = _schema(agg.columns)
-        history = state.table(spark, f"{prefix}history", agg_schema)
-        both = history.unionByName(closed)
-        both.createOrReplaceTempView(agg.view)
-        lower_bound = wm_prev if wm_prev is not None else -_END_OF_TIME
-        spark.sql(base.sql).where(
-            F.expr("UNIX_MICROS(window_end)") > F.lit(lower_bound)
-        ).createOrReplaceTempView(base.view)
-        lookback = w.baseline_lookback_seconds
-        keep_from = wm - (lookback + 2 * w.size_seconds) * 1_000_000
-        tables[f"{prefix}history"] = both.where(
-            F.expr("UNIX_MICROS(window_start)") >= F.lit(keep_from)
-        )
+        history = state.frame(spark, f"{plan.module}.history", ddl(dict(agg.columns)))
+        history.unionByName(closed).coalesce(1).createOrReplaceTempView(agg.view)
+        spark.sql(base.sql).where(end_us > F.lit(marks.previous)).createOrReplaceTempView(base.view)
+        frames["closed"] = closed
         rest = post[1:]
     for stage in rest:
-        _run(spark, stage)
-    tables[f"{prefix}buffer"] = buffer.where(last_end > F.lit(wm))
-    meta = {"watermark_us": wm, "max_event_us": maxt}
-    return PlanBatch(
-        spark.table(plan.alerts_view),
-        spark.table(plan.output_view),
-        tables,
-        meta,
-        late_events,
-    )
+        _run(spark, stage.sql, stage.view)
+    frames["alerts"] = spark.table(plan.alerts_view)
+    frames["output"] = spark.table(plan.output_view)
+    step = PlanFrames(plan, marks, frames)
+    if step_events is not None:
+        step.arrow["events"] = step_events
+    return step
+
+
+def _events_from(
+    trades: pa.Table, columns: list[str], time_column: str, w: WindowPlan, marks: Marks
+) -> pa.Table:
+    """The new event rows of a plan whose event view is its input stage over ``trades``
+    (a projection): taken from the gate's rows on the driver instead of a Spark branch."""
+    rows = trades.select(columns)
+    rows = rows.filter(pc.is_valid(rows.column(time_column)))
+    ends = _last_end_arrow(rows, time_column, w.size_seconds, w.slide_seconds)
+    return rows.append_column(_ON_TIME, pc.greater(ends, marks.previous))
+
+
+def collect_all(steps: Sequence[PlanFrames]) -> None:
+    """Every frame of every step to the driver, in one Spark job (a union of structs)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructField, StructType
+
+    parts: list[DataFrame] = []
+    keys: list[tuple[PlanFrames, str, pa.Schema | None]] = []
+    for step in steps:
+        for kind, df in step.frames.items():
+            i = len(keys)
+            keys.append((step, kind, None))
+            cols = [F.col(f"`{c}`") for c in df.columns]
+            # every field nullable: the other branches' rows hold a null struct here
+            nullable = StructType([StructField(f.name, f.dataType, True) for f in df.schema])
+            parts.append(
+                df.select(F.lit(i).alias("_b"), F.struct(*cols).cast(nullable).alias(f"b{i}"))
+            )
+    if not parts:
+        return
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.unionByName(part, allowMissingColumns=True)
+    table = union.toArrow()
+    branch = table.column("_b")
+    for i, (step, kind, _) in enumerate(keys):
+        column = table.column(f"b{i}")
+        rows = column.filter(pc.equal(branch, i))
+        schema = pa.schema(list(column.type))
+        batches = [pa.RecordBatch.from_struct_array(c) for c in rows.chunks if len(c)]
+        step.arrow[kind] = pa.Table.from_batches(batches, schema=schema)
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """What one window plan's batch changed: late events and its watermark."""
+
+    late_events: int
+    watermark_us: int
+
+
+def advance(step: PlanFrames, ps: PlanState) -> Advanced:
+    """After :func:`collect_all`: fold the new rows into the plan's state for the next batch."""
+    plan, marks = step.plan, step.marks
+    assert plan.window is not None and marks is not None
+    w = plan.window
+    events = step.arrow["events"]
+    on_time = events.column(_ON_TIME)
+    late = int(pc.sum(pc.cast(pc.invert(on_time), pa.int64())).as_py() or 0)
+    accepted = events.filter(on_time).drop_columns([_ON_TIME])
+    parts = [t for t in (ps.buffer, accepted) if t is not None and t.num_rows]
+    buffer = pa.concat_tables([p.cast(accepted.schema) for p in parts]) if parts else accepted
+    ends = _last_end_arrow(buffer, w.time_column, w.size_seconds, w.slide_seconds)
+    if marks.close == END_OF_TIME:
+        # a flush closed every window holding a row, and no later one: rows after them,
+        # in a later run, are still on time
+        top = pc.max(ends).as_py() if buffer.num_rows else None
+        wm = max(v for v in (marks.previous, top, -END_OF_TIME + 1) if v is not None)
+    else:
+        wm = marks.close
+    ps.buffer = buffer.filter(pc.greater(ends, wm))
+    ps.watermark_us = wm
+    if "closed" in step.arrow:
+        closed = step.arrow["closed"]
+        hist = [t for t in (ps.history, closed) if t is not None and t.num_rows]
+        both = pa.concat_tables([h.cast(closed.schema) for h in hist]) if hist else closed
+        keep_from = wm - (w.baseline_lookback_seconds + 2 * w.size_seconds) * 1_000_000
+        starts = pc.cast(both.column("window_start"), pa.int64())
+        ps.history = both.filter(pc.greater_equal(starts, keep_from))
+    return Advanced(late, wm)

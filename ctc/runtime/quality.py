@@ -240,6 +240,18 @@ def _classify(
     )
 
 
+def classify(
+    raw: DataFrame, rules: QualityRules, seen: DataFrame | None, processing_us: int
+) -> DataFrame:
+    """Every raw row (``value``, ``source_file``, ``_order``) with its parsed trade fields,
+    ``reason``/``rule``/``detail`` (null when it passed the checks), ``is_late``,
+    ``quote_warning``, ``_ts_us``, ``_duplicate`` and ``_passed`` (duplicates within the
+    batch, and against ``seen`` when given). Lazy; the one definition of what the gate
+    decides, used by back-tests (:func:`gate`) and the stream (:mod:`ctc.runtime.stream_gate`).
+    """
+    return _classify(raw, rules, seen, processing_us)
+
+
 def _metrics(classified: DataFrame, rules: QualityRules) -> dict[str, Any]:
     """All counts of the batch in one aggregation pass; checks conservation."""
     from pyspark.sql import functions as F

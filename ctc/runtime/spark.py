@@ -8,35 +8,57 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+#: Driver heap when nothing else is said (``--driver-memory`` / ``CTC_DRIVER_MEMORY``).
+#: With the JVM's own overhead and the Python driver this keeps a run within 3 GiB.
+DEFAULT_DRIVER_MEMORY = "1536m"
+
 #: Settings every ctc session uses, local or on EMR.
 BASE_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "2",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
-    "spark.driver.memory": "4g",
     "spark.sql.streaming.stateStore.stateSchemaCheck": "true",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
 
 
+def settings() -> dict[str, str]:
+    """The settings that depend on the machine: driver memory and shuffle partitions.
+
+    ``CTC_DRIVER_MEMORY`` (default 1536m) and ``CTC_SHUFFLE_PARTITIONS`` (default: the
+    number of cores, at least 2), set by ``ctc --driver-memory/--shuffle-partitions``.
+    """
+    cores = os.cpu_count() or 2
+    return {
+        "spark.driver.memory": os.environ.get("CTC_DRIVER_MEMORY") or DEFAULT_DRIVER_MEMORY,
+        "spark.sql.shuffle.partitions": os.environ.get("CTC_SHUFFLE_PARTITIONS")
+        or str(max(2, cores)),
+    }
+
+
 def get_spark(app_name: str = "ctc", master: str | None = None) -> SparkSession:
     """Return the process's SparkSession, creating it with ctc's settings on first use.
 
     ``master`` defaults to ``$CTC_SPARK_MASTER`` or ``local[2]``. JVM options only take
-    effect when this call starts the JVM; later calls reuse the running session.
+    effect when this call starts the JVM; later calls reuse the running session. The JVM
+    is guarded to die with this process (:mod:`ctc.runtime.jvm_guard`), and Spark's own
+    log is silent unless ``ctc --verbose``.
     """
     from pyspark.sql import SparkSession
+
+    from ctc.dsl.errors import verbose
+    from ctc.runtime.jvm_guard import guard_jvm
 
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
     os.environ.setdefault("TZ", "UTC")
     builder = SparkSession.builder.appName(app_name).master(
         master or os.environ.get("CTC_SPARK_MASTER", "local[2]")
     )
-    for key, value in BASE_CONF.items():
+    for key, value in {**BASE_CONF, **settings()}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setLogLevel("ERROR" if verbose() else "OFF")
+    guard_jvm(spark)
     return spark

@@ -1,98 +1,233 @@
-"""Versioned state of the streaming runtime, kept beside Spark's checkpoint.
+"""State of the streaming runtime between micro-batches: held in memory, committed per batch.
 
-Each micro-batch ``b`` reads the state committed by the batch before it and commits
-its own as version ``b``: a folder of Parquet tables plus ``meta.json``, written under
-a temporary name and renamed into place, so a crash leaves either the old or the new
-version whole. A replayed batch (after a crash, Spark runs the same batch id over the
-same files again) reads version ``b - 1`` again and overwrites version ``b``, so the
-state, like the sinks, ends up as if the batch had run once.
+Between batches the state lives on the driver, as Arrow tables and a dict:
+
+* per window plan: its watermark, the *buffer* (event rows of windows not closed yet)
+  and, with a baseline, the *history* (closed windows of the lookback);
+* the newest event time of each source stream (the *clock* that drives watermarks);
+* the dedupe ids (:class:`ctc.runtime.dedupe.SeenIds`);
+* the market minutes behind the hot store's latest price and 1 h volume.
+
+Each batch ``b`` commits its state under the checkpoint, through Hadoop's FileSystem API
+(:mod:`ctc.runtime.hadoop_fs`), so a ``s3://`` checkpoint works as well as a local one:
+one Parquet file per table in ``state/v<b>/`` and, written last, the marker
+``state/v<b>.json`` (watermarks, clocks, the list of tables). A version without its
+marker was never committed. The next batch's Spark job reads the buffers and histories
+straight from these files (a Parquet scan, no rows shipped through the driver).
+The dedupe ids are written as the ids the batch added; every ``full_every`` versions
+(and at a flush) all of them, and the marker's ``base`` names the version with the last
+full set. Loading version ``b`` reads the full set at ``base`` and the deltas after it.
+
+A replayed batch (after a crash Spark runs the same batch id over the same files) loads
+the version before it again and overwrites its own, so the state, like the sinks, ends
+up as if the batch had run once.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import shutil
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ctc.runtime.dedupe import SeenIds
+from ctc.runtime.hadoop_fs import CheckpointFS
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-FLUSH = "flush"
+_MARKER = re.compile(r"^v(\d{12})\.json$")
 
 
 @dataclass
-class StateVersion:
-    """The tables and metadata of one committed version (None: the empty initial state)."""
+class PlanState:
+    """What one window plan keeps between batches."""
 
-    version: int | None
-    folder: Path | None
-    meta: dict[str, Any] = field(default_factory=dict)
+    watermark_us: int | None = None
+    buffer: pa.Table | None = None
+    history: pa.Table | None = None
 
-    def table(self, spark: SparkSession, name: str, schema: str) -> DataFrame:
-        """A state table (empty with ``schema`` when this version has none)."""
-        if self.folder is not None and (self.folder / name).is_dir():
-            return spark.read.schema(schema).parquet(str(self.folder / name))
-        return spark.createDataFrame([], schema)
+
+@dataclass
+class RunState:
+    """Everything the runtime keeps between batches (see the module docstring)."""
+
+    seen: SeenIds
+    version: int | None = None
+    plans: dict[str, PlanState] = field(default_factory=dict)
+    clocks: dict[str, int] = field(default_factory=dict)
+    market: pa.Table | None = None
+    flushed: bool = False
+    #: the version holding the last full set of dedupe ids (None: not committed yet)
+    seen_base: int | None = None
+    #: where this version's tables are (set when committed or loaded)
+    folder_uri: str | None = None
+    #: tables of this version that Spark can read: name -> file name in the folder
+    files: dict[str, str] = field(default_factory=dict)
+
+    def plan(self, module: str) -> PlanState:
+        """The state of one plan (created empty on first use)."""
+        return self.plans.setdefault(module, PlanState())
+
+    @property
+    def max_event_us(self) -> int | None:
+        """The newest event time of any source stream."""
+        return max(self.clocks.values(), default=None)
+
+    def frame(self, spark: SparkSession, name: str, schema: str) -> DataFrame:
+        """Table ``name`` of this committed version as a Spark DataFrame (a Parquet scan,
+        no job), empty with ``schema`` when the version has none."""
+        if self.folder_uri is None or name not in self.files:
+            return spark.createDataFrame([], schema)
+        return spark.read.schema(schema).parquet(f"{self.folder_uri}/{self.files[name]}")
+
+
+def _parquet(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _table(data: bytes) -> pa.Table:
+    return pq.read_table(io.BytesIO(data))
 
 
 class StateStore:
-    """Versions of the runtime's state in ``root`` (checkpoint/state)."""
+    """Versions of the runtime's state in ``<checkpoint>/state``."""
 
-    def __init__(self, root: Path, keep: int = 3) -> None:
-        self.root = root
+    def __init__(
+        self, fs: CheckpointFS, dedupe_window_us: int, keep: int = 3, full_every: int = 32
+    ) -> None:
+        self.fs = fs
+        self.dedupe_window_us = dedupe_window_us
         self.keep = keep
-        root.mkdir(parents=True, exist_ok=True)
+        self.full_every = full_every
+        fs.mkdirs("state")
 
     def _versions(self) -> list[int]:
+        """Committed versions (those whose marker file exists), oldest first."""
         out = []
-        for p in self.root.iterdir():
-            if p.is_dir() and p.name.startswith("v") and (p / "meta.json").exists():
-                try:
-                    out.append(int(p.name[1:]))
-                except ValueError:
-                    continue
+        for name in self.fs.list("state"):
+            m = _MARKER.match(name)
+            if m:
+                out.append(int(m.group(1)))
         return sorted(out)
+
+    def _meta(self, version: int) -> dict[str, Any]:
+        meta: dict[str, Any] = json.loads(self.fs.read_bytes(f"state/v{version:012d}.json"))
+        return meta
 
     def latest(self) -> int | None:
         """The newest committed version, or None."""
         versions = self._versions()
         return versions[-1] if versions else None
 
-    def load_before(self, batch_id: int) -> StateVersion:
-        """The newest version committed by a batch before ``batch_id``."""
+    def empty(self) -> RunState:
+        """The state before the first batch."""
+        return RunState(SeenIds(self.dedupe_window_us))
+
+    def load_before(self, batch_id: int) -> RunState:
+        """The state committed by the newest batch before ``batch_id`` (empty if none)."""
         older = [v for v in self._versions() if v < batch_id]
-        if not older:
-            return StateVersion(None, None, {})
-        return self.load(older[-1])
+        return self.load(older[-1]) if older else self.empty()
 
-    def load(self, version: int) -> StateVersion:
+    def load(self, version: int) -> RunState:
         """One committed version."""
-        folder = self.root / f"v{version}"
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        return StateVersion(version, folder, meta)
+        meta = self._meta(version)
+        folder = f"state/v{version:012d}"
+        state = RunState(
+            SeenIds(self.dedupe_window_us),
+            version=version,
+            clocks={k: int(v) for k, v in meta["clocks"].items()},
+            flushed=bool(meta["flushed"]),
+            folder_uri=self.fs.uri(folder),
+            files=dict(meta["files"]),
+        )
+        for module, pm in meta["plans"].items():
+            ps = state.plan(module)
+            ps.watermark_us = pm["watermark_us"]
+            if f"{module}.buffer" in state.files:
+                ps.buffer = _table(
+                    self.fs.read_bytes(f"{folder}/{state.files[module + '.buffer']}")
+                )
+            if f"{module}.history" in state.files:
+                ps.history = _table(
+                    self.fs.read_bytes(f"{folder}/{state.files[module + '.history']}")
+                )
+        if "market" in state.files:
+            state.market = _table(self.fs.read_bytes(f"{folder}/{state.files['market']}"))
+        base = int(meta["seen"]["base"])
+        seen_tables = []
+        for v in range(base, version + 1):
+            if not self.fs.exists(f"state/v{v:012d}.json"):
+                raise OSError(f"state version {version}: version {v} of its dedupe ids is missing")
+            seen_tables.append(_table(self.fs.read_bytes(f"state/v{v:012d}/seen.parquet")))
+        state.seen.load(seen_tables, meta["seen"]["horizon_us"], meta["seen"]["newest_us"])
+        state.seen_base = base
+        return state
 
-    def commit(self, version: int, tables: dict[str, DataFrame], meta: dict[str, Any]) -> None:
-        """Write ``tables`` and ``meta`` as ``version``, atomically, and prune old versions."""
-        tmp = self.root / f".v{version}.tmp-{os.getpid()}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
-        for name, df in tables.items():
-            df.write.mode("overwrite").parquet(str(tmp / name))
-        (tmp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
-        final = self.root / f"v{version}"
-        if final.exists():
-            old = self.root / f".v{version}.old-{os.getpid()}"
-            final.rename(old)
-            tmp.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(final)
-        for v in self._versions()[: -self.keep]:
-            shutil.rmtree(self.root / f"v{v}", ignore_errors=True)
-        for junk in self.root.glob(".v*"):
-            if junk.is_dir() and str(os.getpid()) not in junk.name:
-                shutil.rmtree(junk, ignore_errors=True)
+    def commit(self, version: int, state: RunState, *, full: bool = False) -> None:
+        """Write ``state`` as ``version``: its dedupe ids as a delta on ``state.seen_base``,
+        or in full (``full``, no base yet, or ``full_every`` versions since it); then prune
+        the versions no longer needed.
+
+        The tables are written first, the marker ``v<version>.json`` last: a version
+        without its marker was never committed and is overwritten or pruned.
+        """
+        base = state.seen_base
+        full = full or base is None or base >= version or version - base >= self.full_every
+        new_base = version if full else base
+        assert new_base is not None
+        folder = f"state/v{version:012d}"
+        marker = f"state/v{version:012d}.json"
+        if self.fs.exists(marker):
+            self.fs.delete(marker)  # a replayed batch: uncommit, then rewrite
+        self.fs.delete(folder)
+        files: dict[str, str] = {}
+
+        def put(name: str, table: pa.Table) -> None:
+            files[name] = f"{name}.parquet"
+            self.fs.write_bytes(f"{folder}/{name}.parquet", _parquet(table))
+
+        for module, p in state.plans.items():
+            if p.buffer is not None:
+                put(f"{module}.buffer", p.buffer)
+            if p.history is not None:
+                put(f"{module}.history", p.history)
+        if state.market is not None:
+            put("market", state.market)
+        put("seen", state.seen.full_table() if full else state.seen.delta_table())
+        meta: dict[str, Any] = {
+            "version": version,
+            "flushed": state.flushed,
+            "clocks": state.clocks,
+            "files": files,
+            "plans": {m: {"watermark_us": p.watermark_us} for m, p in state.plans.items()},
+            "seen": {
+                "base": new_base,
+                "kind": "full" if full else "delta",
+                "horizon_us": state.seen.horizon_us,
+                "newest_us": state.seen.newest_us,
+            },
+        }
+        self.fs.write_bytes(marker, json.dumps(meta, sort_keys=True).encode("utf-8"))
+        state.version = version
+        state.seen_base = new_base
+        state.folder_uri = self.fs.uri(folder)
+        state.files = files
+        self._prune()
+
+    def _prune(self) -> None:
+        """Delete versions older than every dedupe base the newest ``keep`` versions need,
+        and folders whose marker is missing below the newest version."""
+        versions = self._versions()
+        newest = versions[-self.keep :]
+        floor = min([*(int(self._meta(v)["seen"]["base"]) for v in newest), *newest])
+        for v in versions:
+            if v < floor:
+                self.fs.delete(f"state/v{v:012d}.json")
+                self.fs.delete(f"state/v{v:012d}")

@@ -1,0 +1,137 @@
+"""Status of the streaming runtime: run totals, the per-batch status record, its outlets.
+
+Each micro-batch's status (metrics, phase timings, watermarks, source lag) goes to a
+JSON file (written atomically), to the hot store (``/api/health`` reads it) and, when
+asked, to CloudWatch. The source lag is read from Spark's checkpoint through Hadoop's
+FileSystem API, like everything else under the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ctc.runtime.hadoop_fs import CheckpointFS
+    from ctc.runtime.stores.base import AlertStore
+
+
+@dataclass
+class RunTotals:
+    """Counts over a whole run (this process), for the closing summary."""
+
+    batches: int = 0
+    processed: int = 0
+    passed: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    late_events_dropped: int = 0
+    alerts: int = 0
+    by_module: dict[str, int] = field(default_factory=dict)
+
+    def add(self, metrics: dict[str, Any], alerts: list[dict[str, Any]], late: int) -> None:
+        """Count one batch."""
+        self.batches += 1
+        for k in ("processed", "passed", "failed", "duplicates"):
+            setattr(self, k, getattr(self, k) + int(metrics.get(k, 0)))
+        self.late_events_dropped += late
+        self.alerts += len(alerts)
+        for a in alerts:
+            self.by_module[a["module_id"]] = self.by_module.get(a["module_id"], 0) + 1
+
+    def as_dict(self) -> dict[str, int]:
+        """The totals shown in the status record."""
+        return {
+            "batches": self.batches,
+            "processed": self.processed,
+            "passed": self.passed,
+            "failed": self.failed,
+            "duplicates": self.duplicates,
+            "alerts": self.alerts,
+        }
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
+def pending_files(checkpoint: CheckpointFS, landing: Path | None) -> dict[str, Any]:
+    """Files in the landing folder that no committed batch has read yet, and the age of
+    the oldest (None for sources other than a landing folder)."""
+    if landing is None:
+        return {"files": None, "lag_seconds": None}
+    done: set[str] = set()
+    for name in checkpoint.list("query/sources/0"):
+        try:
+            text = checkpoint.read_bytes(f"query/sources/0/{name}").decode("utf-8")
+            for line in text.splitlines()[1:]:
+                done.add(json.loads(line)["path"])
+        except (OSError, ValueError, KeyError):
+            continue
+    pending = [
+        p
+        for p in landing.glob("*.jsonl")
+        if p.resolve().as_uri() not in done and f"file:{p.resolve()}" not in done
+    ]
+    oldest = min((p.stat().st_mtime for p in pending), default=None)
+    return {
+        "files": len(pending),
+        "lag_seconds": round(time.time() - oldest, 1) if oldest else 0.0,
+    }
+
+
+class StatusOutlets:
+    """Where each batch's status goes: the file, the hot store, CloudWatch (optional)."""
+
+    def __init__(
+        self, app: str, path: Path, store: AlertStore, cloudwatch_namespace: str | None
+    ) -> None:
+        self.app = app
+        self.path = path
+        self.store = store
+        self.namespace = cloudwatch_namespace
+        self._cloudwatch: Any = None
+
+    def publish(self, status: dict[str, Any]) -> None:
+        """Write ``status`` everywhere."""
+        write_json_atomic(self.path, status)
+        self.store.put_status(self.app, status)
+        if self.namespace:
+            self._publish_cloudwatch(status)
+
+    def _publish_cloudwatch(self, status: dict[str, Any]) -> None:
+        import boto3
+
+        from ctc.runtime.cloudwatch import publish_batch_metrics
+
+        if self._cloudwatch is None:
+            self._cloudwatch = boto3.client("cloudwatch")
+        m = status["metrics"]
+        figures = {
+            k: m[k]
+            for k in ("processed", "passed", "failed", "late", "duplicates", "quality_score")
+            if k in m
+        }
+        figures.update(
+            source_lag_seconds=status["source_lag_seconds"],
+            batch_seconds=status["batch_seconds"],
+            alerts=status["alerts"],
+        )
+        assert self.namespace is not None
+        publish_batch_metrics(
+            self._cloudwatch, self.namespace, self.app, figures, datetime.now(tz=UTC)
+        )
+
+
+def stderr_say(msg: str) -> None:
+    """Progress on stderr."""
+    print(f"ctc: {msg}", file=sys.stderr, flush=True)

@@ -1,0 +1,230 @@
+"""The quality gate of one streaming micro-batch: one Spark job, then the driver.
+
+Spark parses and checks the batch's raw lines (:func:`ctc.runtime.quality.classify`,
+the same expressions as every back-test: dead-letter reasons and rules, late and
+quote-volume flags), caches them, and the classified rows come to the driver once, as
+Arrow. There, in arrival order, a repeated id is dropped as a duplicate (the first
+occurrence in the batch passes unless an earlier batch passed it:
+:class:`ctc.runtime.dedupe.SeenIds`) and every count is taken, so the batch costs one
+Spark job however many rules and counts there are. The detectors read the passed rows
+from the cache (``passed_frame``), so nothing is shipped back to the JVM.
+Conservation is checked exactly: processed = passed + failed + duplicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ctc.events import TRADE_EVENT_FIELDS
+from ctc.runtime.dedupe import SeenIds
+from ctc.runtime.quality import ConservationError, classify
+from ctc.runtime.quality_rules import REASONS, QualityRules
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+#: Columns of a passed trade (the ``trades`` view and the lake's ``raw_trades``).
+PASSED_COLUMNS = (*TRADE_EVENT_FIELDS, "is_late", "quote_warning")
+
+#: Columns of a dead letter as the lake stores it.
+DEAD_LETTER_COLUMNS = (
+    "reason",
+    "rule",
+    "detail",
+    "event_id",
+    "raw",
+    "source_file",
+    "received_at",
+)
+
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "double": pa.float64(),
+    "bigint": pa.int64(),
+    "boolean": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+
+#: Arrow schema of the passed trades.
+PASSED_SCHEMA = pa.schema(
+    [(n, _ARROW_TYPES[t]) for n, t in TRADE_EVENT_FIELDS.items()]
+    + [("is_late", pa.bool_()), ("quote_warning", pa.bool_())]
+)
+
+#: Arrow schema of the dead letters as the lake stores them.
+DEAD_LETTER_SCHEMA = pa.schema(
+    [
+        ("reason", pa.string()),
+        ("rule", pa.string()),
+        ("detail", pa.string()),
+        ("event_id", pa.string()),
+        ("raw", pa.string()),
+        ("source_file", pa.string()),
+        ("received_at", _ARROW_TYPES["timestamp"]),
+        ("batch_id", pa.int64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class GatedBatch:
+    """The gate's result for one micro-batch, on the driver."""
+
+    passed: pa.Table
+    dead_letters: pa.Table
+    metrics: dict[str, Any]
+    #: newest event time among the passed trades (epoch µs), None when none passed
+    newest_us: int | None
+    #: the passed trades in Spark, over the cached classified batch (None: no input)
+    passed_frame: DataFrame | None = None
+    classified: DataFrame | None = None
+
+    def unpersist(self) -> None:
+        """Release the cached classified batch."""
+        if self.classified is not None:
+            self.classified.unpersist()
+
+
+def empty_gate() -> GatedBatch:
+    """The gate's result for a batch without input (a flush)."""
+    metrics: dict[str, Any] = {
+        "processed": 0,
+        "passed": 0,
+        "failed": 0,
+        "failed_by_reason": {},
+        "failed_by_rule": {},
+        "late": 0,
+        "duplicates": 0,
+        "quote_warnings": 0,
+        "quality_score": 100.0,
+    }
+    return GatedBatch(PASSED_SCHEMA.empty_table(), DEAD_LETTER_SCHEMA.empty_table(), metrics, None)
+
+
+def _count(mask: pa.ChunkedArray | pa.Array) -> int:
+    return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
+
+
+def gate_batch(
+    raw: DataFrame,
+    rules: QualityRules,
+    seen: SeenIds,
+    processing_us: int,
+    batch_id: int,
+) -> GatedBatch:
+    """Gate ``raw`` (``value``, ``source_file``, ``_order``) against ``rules`` and ``seen``.
+
+    ``seen`` is updated with the ids that passed. Raises :class:`ConservationError`
+    when the counts do not add up.
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    classified = classify(raw, rules, None, processing_us).persist(StorageLevel.MEMORY_AND_DISK)
+    failed_col = F.col("reason").isNotNull()
+    # no _duplicate/_passed here: Spark then prunes the in-batch window (a sort of every
+    # row); the same decisions are taken below, on the driver, in arrival order
+    table = classified.select(
+        *TRADE_EVENT_FIELDS,
+        "is_late",
+        "quote_warning",
+        "reason",
+        "rule",
+        "detail",
+        F.when(failed_col, F.col("value")).alias("raw"),
+        F.when(failed_col, F.col("source_file")).alias("source_file"),
+        "_order",
+        "_ts_us",
+    ).toArrow()
+    table = table.take(pc.sort_indices(table.column("_order")))
+
+    seen.start_batch()
+    checked_ok = pc.is_null(table.column("reason")).to_pylist()
+    ids = table.column("event_id").to_pylist()
+    times = table.column("_ts_us").to_pylist()
+    orders = table.column("_order").to_pylist()
+    passed_mask: list[bool] = []
+    new_ids: list[str] = []
+    new_times: list[int] = []
+    in_batch: set[str] = set()
+    dup_orders: list[int] = []
+    for ok, event_id, ts, order in zip(checked_ok, ids, times, orders, strict=True):
+        if not ok:
+            passed_mask.append(False)
+            continue
+        # the first occurrence in the batch, unless an earlier batch passed it (docs/quality.md)
+        if event_id in in_batch or seen.is_duplicate(event_id, ts):
+            in_batch.add(event_id)
+            passed_mask.append(False)
+            dup_orders.append(order)
+            continue
+        in_batch.add(event_id)
+        passed_mask.append(True)
+        new_ids.append(event_id)
+        new_times.append(ts)
+    seen.add(new_ids, new_times)
+    seen.advance(processing_us)
+
+    mask = pa.array(passed_mask, pa.bool_())
+    passed = table.filter(mask).select(list(PASSED_COLUMNS)).cast(PASSED_SCHEMA)
+    failed_mask = pc.is_valid(table.column("reason"))
+    dead = table.filter(failed_mask)
+    received = pa.array([processing_us] * dead.num_rows, pa.int64()).cast(
+        pa.timestamp("us", tz="UTC")
+    )
+    dead_letters = pa.table(
+        {
+            "reason": dead.column("reason"),
+            "rule": dead.column("rule"),
+            "detail": dead.column("detail"),
+            "event_id": dead.column("event_id"),
+            "raw": dead.column("raw"),
+            "source_file": dead.column("source_file"),
+            "received_at": received,
+            "batch_id": pa.array([batch_id] * dead.num_rows, pa.int64()),
+        },
+        schema=DEAD_LETTER_SCHEMA,
+    )
+    metrics = _metrics(table, passed, dead, len(dup_orders), rules)
+    newest = pc.max(passed.column("timestamp")).value if passed.num_rows else None
+    frame = classified.where(F.col("reason").isNull())
+    if dup_orders:
+        frame = frame.where(~F.col("_order").isin(dup_orders))
+    frame = frame.select(*PASSED_COLUMNS)
+    return GatedBatch(passed, dead_letters, metrics, newest, frame, classified)
+
+
+def _metrics(
+    table: pa.Table, passed: pa.Table, dead: pa.Table, duplicates: int, rules: QualityRules
+) -> dict[str, Any]:
+    processed = table.num_rows
+    n_passed = passed.num_rows
+    failed = dead.num_rows
+    reasons = dead.column("reason").to_pylist()
+    rule_list = dead.column("rule").to_pylist()
+    by_reason = {r: reasons.count(r) for r in REASONS}
+    by_rule = {r: rule_list.count(r) for r in rules.rule_names()}
+    if processed != n_passed + failed + duplicates:
+        raise ConservationError(
+            f"quality gate: processed {processed} != passed {n_passed} + failed {failed} "
+            f"+ duplicates {duplicates}"
+        )
+    if sum(by_reason.values()) != failed or sum(by_rule.values()) != failed:
+        raise ConservationError(
+            f"quality gate: failed {failed} != by reason {by_reason} or by rule {by_rule}"
+        )
+    return {
+        "processed": processed,
+        "passed": n_passed,
+        "failed": failed,
+        "failed_by_reason": by_reason,
+        "failed_by_rule": by_rule,
+        "late": _count(passed.column("is_late")),
+        "duplicates": duplicates,
+        "quote_warnings": _count(passed.column("quote_warning")),
+        "quality_score": 100.0 if processed == 0 else n_passed / processed * 100.0,
+    }
