@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -451,8 +452,12 @@ def demo(
         max_files_per_trigger=2,
     )
     stderr_say(f"{len(plans)} detectors compiled; starting Spark (local) for `ctc run`")
-    runner = StreamRunner(get_spark("ctc-demo"), plans, options, stderr_say)
+    started = time.perf_counter()
+    spark = get_spark("ctc-demo")
+    spark_seconds = time.perf_counter() - started
+    runner = StreamRunner(spark, plans, options, stderr_say)
     totals = runner.run()
+    run_seconds = time.perf_counter() - started
 
     store = open_store(store_url)
     alerts: list[dict[str, Any]] = []
@@ -480,6 +485,10 @@ def demo(
         f"\n{totals.batches} micro-batches: {totals.processed} trades, {totals.passed} "
         f"passed the quality gate, {totals.failed} dead letters, {totals.duplicates} "
         "duplicates"
+    )
+    click.echo(
+        f"`ctc run` took {run_seconds:.1f} s ({spark_seconds:.1f} s of it starting Spark) for "
+        f"{totals.processed} trades in {totals.batches} micro-batches"
     )
     click.echo(
         f"hot store: {workdir / 'alerts.db'}   lake: {workdir / 'lake'}   "

@@ -207,31 +207,45 @@ def _events_from(
     return rows.append_column(_ON_TIME, pc.greater(ends, marks.previous))
 
 
-def collect_all(steps: Sequence[PlanFrames]) -> None:
-    """Every frame of every step to the driver, in one Spark job (a union of structs)."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StructField, StructType
+def collect_all(spark: SparkSession, steps: Sequence[PlanFrames]) -> None:
+    """Every frame of every step to the driver in one Spark job: one SQL query, a
+    ``UNION ALL`` of one struct column per frame (the other frames' columns null there).
 
-    parts: list[DataFrame] = []
-    keys: list[tuple[PlanFrames, str, pa.Schema | None]] = []
+    Written as SQL text so building it costs a few calls into the JVM, not one per
+    column expression.
+    """
+    keys: list[tuple[PlanFrames, str]] = []
+    types: list[str] = []
+    views: list[tuple[str, list[str]]] = []
     for step in steps:
         for kind, df in step.frames.items():
             i = len(keys)
-            keys.append((step, kind, None))
-            cols = [F.col(f"`{c}`") for c in df.columns]
+            keys.append((step, kind))
+            view = f"__ctc_branch_{i}"
+            df.createOrReplaceTempView(view)
+            fields = df.schema.fields
             # every field nullable: the other branches' rows hold a null struct here
-            nullable = StructType([StructField(f.name, f.dataType, True) for f in df.schema])
-            parts.append(
-                df.select(F.lit(i).alias("_b"), F.struct(*cols).cast(nullable).alias(f"b{i}"))
+            types.append(
+                "STRUCT<"
+                + ", ".join(f"`{f.name}`: {f.dataType.simpleString()}" for f in fields)
+                + ">"
             )
-    if not parts:
+            views.append((view, [f.name for f in fields]))
+    if not keys:
         return
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.unionByName(part, allowMissingColumns=True)
-    table = union.toArrow()
+    selects = []
+    for i, (view, names) in enumerate(views):
+        items = [f"{i} AS _b"]
+        for j, typ in enumerate(types):
+            if j == i:
+                cols = ", ".join(f"`{n}`" for n in names)
+                items.append(f"CAST(STRUCT({cols}) AS {typ}) AS b{j}")
+            else:
+                items.append(f"CAST(NULL AS {typ}) AS b{j}")
+        selects.append(f"SELECT {', '.join(items)} FROM {view}")
+    table = spark.sql("\nUNION ALL\n".join(selects)).toArrow()
     branch = table.column("_b")
-    for i, (step, kind, _) in enumerate(keys):
+    for i, (step, kind) in enumerate(keys):
         column = table.column(f"b{i}")
         rows = column.filter(pc.equal(branch, i))
         schema = pa.schema(list(column.type))

@@ -35,9 +35,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DEAD_LETTER_FIELDS",
     "SEEN_FIELDS",
+    "CheckColumns",
     "ConservationError",
     "GateResult",
     "QualityRules",
+    "check_columns",
+    "checked_rows",
+    "classify",
     "gate",
     "gate_file",
     "load_rules",
@@ -154,19 +158,24 @@ def _failure(check: Check) -> tuple[Column, Column]:
     )
 
 
-def _classify(
-    raw: DataFrame, rules: QualityRules, seen: DataFrame | None, processing_us: int
-) -> DataFrame:
-    """Every raw row with its parsed fields, reason/rule/detail, duplicate and warning flags."""
-    from pyspark.sql import Window
+@dataclass(frozen=True)
+class CheckColumns:
+    """The gate's column expressions for ``rules``, built once and reusable on any batch
+    (each expression built costs calls into the JVM; a stream builds them once)."""
+
+    parse: Column
+    fields: tuple[Column, ...]
+    reason: Column
+    rule: Column
+    detail: Column
+    ts_us: Column
+    quote_warning: Column
+
+
+def check_columns(rules: QualityRules) -> CheckColumns:
+    """The parse, field and check expressions of the gate for ``rules``."""
     from pyspark.sql import functions as F
 
-    parsed = raw.select(
-        "value",
-        "source_file",
-        "_order",
-        F.from_json("value", _parse_schema(), _JSON_OPTIONS).alias("_j"),
-    )
     columns: list[Column] = []
     for name in TRADE_EVENT_FIELDS:
         if name in TIME_FIELDS:
@@ -177,8 +186,6 @@ def _classify(
             )
         else:
             columns.append(F.col(f"_j.{name}").alias(name))
-    fields = parsed.select("value", "source_file", "_order", "_j", *columns)
-
     rule: Column | None = None
     reason: Column | None = None
     detail: Column | None = None
@@ -190,13 +197,53 @@ def _classify(
         )
         detail = F.when(fails, why).otherwise(detail if detail is not None else F.lit(None))
     assert rule is not None and reason is not None and detail is not None
-    checked = fields.select(
-        "*",
-        reason.cast("string").alias("reason"),
-        rule.cast("string").alias("rule"),
-        detail.cast("string").alias("detail"),
-        F.unix_micros("timestamp").alias("_ts_us"),
-    ).drop("_j")
+    return CheckColumns(
+        parse=F.from_json("value", _parse_schema(), _JSON_OPTIONS).alias("_j"),
+        fields=tuple(columns),
+        reason=reason.cast("string").alias("reason"),
+        rule=rule.cast("string").alias("rule"),
+        detail=detail.cast("string").alias("detail"),
+        ts_us=F.unix_micros("timestamp").alias("_ts_us"),
+        quote_warning=quote_warning_column(rules),
+    )
+
+
+def quote_warning_column(rules: QualityRules) -> Column:
+    """``quote_warning``: quote_volume missing or off price × quantity by more than the
+    tolerance."""
+    from pyspark.sql import functions as F
+
+    pq = F.col("price") * F.col("quantity")
+    tolerance = F.lit(rules.quote_volume_tolerance)
+    return F.coalesce(
+        F.abs(F.col("quote_volume") - pq) > tolerance * pq, F.col("quote_volume").isNull()
+    ).alias("quote_warning")
+
+
+def late_column(rules: QualityRules, processing_us: int) -> Column:
+    """``is_late``: the event time is more than ``late_after`` before the processing time."""
+    from pyspark.sql import functions as F
+
+    late_us = rules.late_after.seconds * 1_000_000
+    return (F.col("_ts_us") < F.lit(processing_us - late_us)).alias("is_late")
+
+
+def checked_rows(raw: DataFrame, cols: CheckColumns) -> DataFrame:
+    """Every raw row (``value``, ``source_file``, ``_order``) with its parsed fields and
+    ``reason``/``rule``/``detail`` (null when every check passed) and ``_ts_us``."""
+    parsed = raw.select("value", "source_file", "_order", cols.parse)
+    fields = parsed.select("value", "source_file", "_order", "_j", *cols.fields)
+    return fields.select("*", cols.reason, cols.rule, cols.detail, cols.ts_us).drop("_j")
+
+
+def _classify(
+    raw: DataFrame, rules: QualityRules, seen: DataFrame | None, processing_us: int
+) -> DataFrame:
+    """Every raw row with its parsed fields, reason/rule/detail, duplicate and warning flags."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    checked = checked_rows(raw, check_columns(rules))
 
     ok = F.col("reason").isNull()
     first = Window.partitionBy("event_id", ok).orderBy("_order")
@@ -218,16 +265,10 @@ def _classify(
         in_state = F.lit(False)
 
     duplicate = ok & ((F.col("_rank") > 1) | in_state)
-    pq = F.col("price") * F.col("quantity")
-    tolerance = F.lit(rules.quote_volume_tolerance)
-    quote_warning = F.coalesce(
-        F.abs(F.col("quote_volume") - pq) > tolerance * pq, F.col("quote_volume").isNull()
-    )
-    late_us = rules.late_after.seconds * 1_000_000
     return checked.select(
         *TRADE_EVENT_FIELDS,
-        (F.col("_ts_us") < F.lit(processing_us - late_us)).alias("is_late"),
-        quote_warning.alias("quote_warning"),
+        late_column(rules, processing_us),
+        quote_warning_column(rules),
         "reason",
         "rule",
         "detail",

@@ -35,6 +35,7 @@ from ctc.runtime.hadoop_fs import CheckpointFS
 from ctc.runtime.incremental import PlanFrames, advance, collect_all, plan_frames, watermarks
 from ctc.runtime.market import fold
 from ctc.runtime.publish import Publisher, alert_records, iso_from_us
+from ctc.runtime.quality import CheckColumns, check_columns
 from ctc.runtime.sources import ddl, empty, empty_onchain, read_reference
 from ctc.runtime.state import RunState, StateStore
 from ctc.runtime.status import RunTotals, StatusOutlets, pending_files, stderr_say
@@ -115,6 +116,7 @@ class StreamRunner:
         self._query: Any = None
         #: the state committed by the last batch of this process (None: load it)
         self._memory: RunState | None = None
+        self._gate_columns: CheckColumns | None = None
 
     # -- set-up -----------------------------------------------------------------------
     def _landing(self) -> Path | None:
@@ -180,7 +182,9 @@ class StreamRunner:
             raw = batch.select(
                 "value", "source_file", F.monotonically_increasing_id().alias("_order")
             )
-            gated = gate_batch(raw, self.rules, state.seen, now_us, batch_id)
+            if self._gate_columns is None:
+                self._gate_columns = check_columns(self.rules)
+            gated = gate_batch(raw, self.rules, state.seen, now_us, batch_id, self._gate_columns)
             if gated.newest_us is not None:
                 state.clocks["trades"] = max(
                     state.clocks.get("trades", gated.newest_us), gated.newest_us
@@ -201,7 +205,7 @@ class StreamRunner:
             step = plan_frames(spark, plan, state, marks.get(plan.module), gated.passed)
             step.frames["output"].createOrReplaceTempView(plan.output_table)
             steps.append(step)
-        collect_all(steps)
+        collect_all(spark, steps)
         late = 0
         for step in steps:
             if step.marks is not None:

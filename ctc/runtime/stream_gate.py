@@ -21,7 +21,13 @@ import pyarrow.compute as pc
 
 from ctc.events import TRADE_EVENT_FIELDS
 from ctc.runtime.dedupe import SeenIds
-from ctc.runtime.quality import ConservationError, classify
+from ctc.runtime.quality import (
+    CheckColumns,
+    ConservationError,
+    check_columns,
+    checked_rows,
+    late_column,
+)
 from ctc.runtime.quality_rules import REASONS, QualityRules
 
 if TYPE_CHECKING:
@@ -115,31 +121,39 @@ def gate_batch(
     seen: SeenIds,
     processing_us: int,
     batch_id: int,
+    columns: CheckColumns | None = None,
 ) -> GatedBatch:
     """Gate ``raw`` (``value``, ``source_file``, ``_order``) against ``rules`` and ``seen``.
 
-    ``seen`` is updated with the ids that passed. Raises :class:`ConservationError`
-    when the counts do not add up.
+    ``columns``: the gate's expressions for ``rules`` (:func:`check_columns`), built once
+    by the caller and reused batch after batch. ``seen`` is updated with the ids that
+    passed. Raises :class:`ConservationError` when the counts do not add up.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    classified = classify(raw, rules, None, processing_us).persist(StorageLevel.MEMORY_AND_DISK)
+    columns = columns or check_columns(rules)
     failed_col = F.col("reason").isNotNull()
     # no _duplicate/_passed here: Spark then prunes the in-batch window (a sort of every
-    # row); the same decisions are taken below, on the driver, in arrival order
-    table = classified.select(
-        *TRADE_EVENT_FIELDS,
-        "is_late",
-        "quote_warning",
-        "reason",
-        "rule",
-        "detail",
-        F.when(failed_col, F.col("value")).alias("raw"),
-        F.when(failed_col, F.col("source_file")).alias("source_file"),
-        "_order",
-        "_ts_us",
-    ).toArrow()
+    # row); the same decisions are taken below, on the driver, in arrival order. Only
+    # this projection is cached (the raw line is kept for dead letters alone).
+    classified = (
+        checked_rows(raw, columns)
+        .select(
+            *TRADE_EVENT_FIELDS,
+            late_column(rules, processing_us),
+            columns.quote_warning,
+            "reason",
+            "rule",
+            "detail",
+            F.when(failed_col, F.col("value")).alias("raw"),
+            F.when(failed_col, F.col("source_file")).alias("source_file"),
+            "_order",
+            "_ts_us",
+        )
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    table = classified.toArrow()
     table = table.take(pc.sort_indices(table.column("_order")))
 
     seen.start_batch()
