@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from ctc.compiler.plan import Plan
 from ctc.events import ALERT_FIELDS, TRADE_EVENT_FIELDS
 from ctc.runtime.batch import dependency_order
@@ -47,6 +49,9 @@ if TYPE_CHECKING:
 __all__ = ["RunOptions", "RunTotals", "StreamRunner", "stderr_say"]
 
 Say = Callable[[str], None]
+
+#: Spark DDL of an alerts view.
+_ALERTS_DDL = ddl(ALERT_FIELDS)
 
 #: Spark DDL of the ``trades`` view (the gate's passed rows).
 _TRADES_DDL = ddl({**TRADE_EVENT_FIELDS, "is_late": "boolean", "quote_warning": "boolean"})
@@ -73,6 +78,25 @@ class RunOptions:
     cloudwatch_namespace: str | None = None
 
 
+def _arrow_frame(spark: SparkSession, table: pa.Table, schema: str) -> DataFrame:
+    """A small collected result back in Spark (a local relation)."""
+    if table.num_rows == 0:
+        return spark.createDataFrame([], schema)
+    return spark.createDataFrame(table, schema)
+
+
+def plan_levels(plans: Sequence[Plan]) -> list[list[Plan]]:
+    """``plans`` (in dependency order) grouped by depth: a plan comes one level after the
+    deepest plan it reads."""
+    depth: dict[str, int] = {}
+    for plan in plans:
+        depth[plan.module] = 1 + max((depth[d] for d in plan.depends_on if d in depth), default=-1)
+    levels: list[list[Plan]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for plan in plans:
+        levels[depth[plan.module]].append(plan)
+    return levels
+
+
 class StreamRunner:
     """Runs the plans over the source; one instance per application."""
 
@@ -96,6 +120,7 @@ class StreamRunner:
                     "not run in the stream"
                 )
         self.plans = dependency_order([p for p in plans if p.mode == "streaming"])
+        self._levels = plan_levels(self.plans)
         self.rules = load_rules(options.quality)
         self.store = open_store(options.store_url)
         self.checkpoint = CheckpointFS(spark, options.checkpoint)
@@ -195,17 +220,30 @@ class StreamRunner:
         self._views(spark, gated)
         marks = watermarks(self.plans, state, flush)
         steps: list[PlanFrames] = []
-        for plan in self.plans:
-            if plan.source_kind == "alerts":
-                view = empty(spark, ALERT_FIELDS)
-                for step in steps:
-                    if step.plan.module in plan.source_modules:
-                        view = view.unionByName(step.frames["alerts"])
-                view.createOrReplaceTempView("alerts")
-            step = plan_frames(spark, plan, state, marks.get(plan.module), gated.passed)
-            step.frames["output"].createOrReplaceTempView(plan.output_table)
-            steps.append(step)
-        collect_all(spark, steps)
+        for level in self._levels:
+            # a level reads only the collected (small) results of the levels before it,
+            # so no upstream plan is computed again inside a downstream plan's branch
+            done = {s.plan.module: s for s in steps}
+            current: list[PlanFrames] = []
+            for plan in level:
+                if plan.source_kind == "alerts":
+                    view = empty(spark, ALERT_FIELDS)
+                    for module in plan.source_modules:
+                        if module in done:
+                            view = view.unionByName(
+                                _arrow_frame(spark, done[module].arrow["alerts"], _ALERTS_DDL)
+                            )
+                    view.createOrReplaceTempView("alerts")
+                for dep in plan.depends_on:
+                    if dep in done and plan.source_kind == "detector":
+                        up = done[dep].plan
+                        _arrow_frame(
+                            spark, done[dep].arrow["output"], ddl(dict(up.output_columns))
+                        ).createOrReplaceTempView(up.output_table)
+                step = plan_frames(spark, plan, state, marks.get(plan.module), gated.passed)
+                current.append(step)
+            collect_all(spark, current)
+            steps += current
         late = 0
         for step in steps:
             if step.marks is not None:
