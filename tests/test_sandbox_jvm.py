@@ -74,12 +74,19 @@ def _guarded_script(guard: bool) -> str:
     a JVM busy or stuck in its shutdown hooks (as in the audit) stays. Here a sleeping child
     holds a copy of the pipe, so the JVM never sees the pipe close: only the guard is left.
     """
-    return (
-        "import subprocess\n"
+    # get_spark guards its JVM; the control builds a session the plain way
+    start = (
         "from ctc.runtime.spark import get_spark\n"
         "from ctc.runtime.jvm_guard import guard_jvm\n"
         "spark = get_spark('ctc-guard-test')\n"
-        + ("assert guard_jvm(spark) is not None\n" if guard else "")
+        "assert guard_jvm(spark) is not None\n"
+        if guard
+        else "from pyspark.sql import SparkSession\n"
+        "spark = SparkSession.builder.master('local[1]').appName('ctc-unguarded').getOrCreate()\n"
+    )
+    return (
+        "import subprocess\n"
+        + start
         + "fd = spark.sparkContext._gateway.proc.stdin.fileno()\n"
         "holder = subprocess.Popen(['sleep', '600'], pass_fds=[fd])\n"
         "print(holder.pid, flush=True)\n"
