@@ -131,4 +131,5 @@ class Publisher:
         self.lake.append("raw_trades", passed, batch_key)
         self.lake.append("dead_letters", dead_letters, batch_key)
         for plan, output in outputs:
-            self.lake.append(plan.output_table, output, batch_key)
+            if output.num_rows:
+                self.lake.append(plan.output_table, output, batch_key)

@@ -85,6 +85,25 @@ def _arrow_frame(spark: SparkSession, table: pa.Table, schema: str) -> DataFrame
     return spark.createDataFrame(table, schema)
 
 
+def _nothing_to_do(
+    plan: Plan, state: RunState, stream_rows: dict[str, int], done: dict[str, PlanFrames]
+) -> bool:
+    """Whether ``plan`` has no new input rows and no buffered rows, so it cannot emit
+    anything in this batch (its Spark branches are left out)."""
+    buffer = state.plan(plan.module).buffer if plan.window is not None else None
+    if buffer is not None and buffer.num_rows:
+        return False
+    if plan.source_kind == "stream":
+        return stream_rows.get(plan.source_view, 1) == 0
+    if plan.source_kind == "detector":
+        return all(d not in done or done[d].arrow["output"].num_rows == 0 for d in plan.depends_on)
+    if plan.source_kind == "alerts":
+        return all(
+            m not in done or done[m].arrow["alerts"].num_rows == 0 for m in plan.source_modules
+        )
+    return False
+
+
 def plan_levels(plans: Sequence[Plan]) -> list[list[Plan]]:
     """``plans`` (in dependency order) grouped by depth: a plan comes one level after the
     deepest plan it reads."""
@@ -142,6 +161,8 @@ class StreamRunner:
         #: the state committed by the last batch of this process (None: load it)
         self._memory: RunState | None = None
         self._gate_columns: CheckColumns | None = None
+        #: reference tables, read and cached once per Spark session
+        self._references: tuple[SparkSession, dict[str, DataFrame]] | None = None
 
     # -- set-up -----------------------------------------------------------------------
     def _landing(self) -> Path | None:
@@ -184,10 +205,17 @@ class StreamRunner:
         trades.createOrReplaceTempView("trades")
         empty_onchain(spark).createOrReplaceTempView("chain_events")
         empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
-        for plan in self.plans:
-            base = Path(plan.spec_path).parent
-            for name, path, fmt, cols in plan.references:
-                read_reference(spark, base, path, fmt, cols).createOrReplaceTempView(name)
+        if self._references is None or not self._references[0]._jsparkSession.equals(
+            spark._jsparkSession
+        ):
+            frames = {}
+            for plan in self.plans:
+                base = Path(plan.spec_path).parent
+                for name, path, fmt, cols in plan.references:
+                    frames[name] = read_reference(spark, base, path, fmt, cols).cache()
+            self._references = (spark, frames)
+        for name, frame in self._references[1].items():
+            frame.createOrReplaceTempView(name)
 
     # -- one micro-batch ------------------------------------------------------------------
     def process_batch(self, batch: DataFrame, batch_id: int, flush: bool = False) -> None:
@@ -220,12 +248,17 @@ class StreamRunner:
         self._views(spark, gated)
         marks = watermarks(self.plans, state, flush)
         steps: list[PlanFrames] = []
+        skipped: list[Plan] = []
+        stream_rows = {"trades": gated.passed.num_rows, "chain_events": 0}
         for level in self._levels:
             # a level reads only the collected (small) results of the levels before it,
             # so no upstream plan is computed again inside a downstream plan's branch
             done = {s.plan.module: s for s in steps}
             current: list[PlanFrames] = []
             for plan in level:
+                if _nothing_to_do(plan, state, stream_rows, done):
+                    skipped.append(plan)
+                    continue
                 if plan.source_kind == "alerts":
                     view = empty(spark, ALERT_FIELDS)
                     for module in plan.source_modules:
@@ -244,6 +277,10 @@ class StreamRunner:
                 current.append(step)
             collect_all(spark, current)
             steps += current
+        for plan in skipped:  # no rows in, none buffered: only the watermark moves
+            m = marks.get(plan.module)
+            if m is not None and not flush:
+                state.plan(plan.module).watermark_us = m.close
         late = 0
         for step in steps:
             if step.marks is not None:
