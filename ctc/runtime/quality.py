@@ -41,7 +41,6 @@ __all__ = [
     "QualityRules",
     "check_columns",
     "checked_rows",
-    "classify",
     "gate",
     "gate_file",
     "load_rules",
@@ -279,18 +278,6 @@ def _classify(
         duplicate.alias("_duplicate"),
         (ok & ~duplicate).alias("_passed"),
     )
-
-
-def classify(
-    raw: DataFrame, rules: QualityRules, seen: DataFrame | None, processing_us: int
-) -> DataFrame:
-    """Every raw row (``value``, ``source_file``, ``_order``) with its parsed trade fields,
-    ``reason``/``rule``/``detail`` (null when it passed the checks), ``is_late``,
-    ``quote_warning``, ``_ts_us``, ``_duplicate`` and ``_passed`` (duplicates within the
-    batch, and against ``seen`` when given). Lazy; the one definition of what the gate
-    decides, used by back-tests (:func:`gate`) and the stream (:mod:`ctc.runtime.stream_gate`).
-    """
-    return _classify(raw, rules, seen, processing_us)
 
 
 def _metrics(classified: DataFrame, rules: QualityRules) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The quality gate of one streaming micro-batch: one Spark job, then the driver.
 
-Spark parses and checks the batch's raw lines (:func:`ctc.runtime.quality.classify`,
+Spark parses and checks the batch's raw lines (:func:`ctc.runtime.quality.checked_rows`,
 the same expressions as every back-test: dead-letter reasons and rules, late and
 quote-volume flags), caches them, and the classified rows come to the driver once, as
 Arrow. There, in arrival order, a repeated id is dropped as a duplicate (the first
