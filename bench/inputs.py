@@ -18,9 +18,10 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from ctc.ingest.timestamps import iso_from_epoch_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDING = (
@@ -35,10 +36,6 @@ def require_recording() -> Path:
             f"bench: the real recording is missing: {RECORDING} (../shared beside the project)"
         )
     return RECORDING
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def recorded_trades() -> list[dict[str, Any]]:
@@ -82,8 +79,8 @@ def events(copies: int, gap_minutes: float, exchanges: tuple[str, ...]) -> list[
                         "quantity": r["q"],
                         "quote_volume": r["p"] * r["q"],
                         "side": r["side"],
-                        "timestamp": _iso(ts),
-                        "ingestion_timestamp": _iso(ts + 50),
+                        "timestamp": iso_from_epoch_ms(ts),
+                        "ingestion_timestamp": iso_from_epoch_ms(ts + 50),
                         "_k": k,
                         "_ms": ts,
                     }

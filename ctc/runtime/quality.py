@@ -43,6 +43,7 @@ __all__ = [
     "checked_rows",
     "gate",
     "gate_file",
+    "gate_metrics",
     "load_rules",
     "parse_rules",
 ]
@@ -297,17 +298,35 @@ def _metrics(classified: DataFrame, rules: QualityRules) -> dict[str, Any]:
         *[F.count_if(F.col("rule") == r).alias(f"rule_{i}") for i, r in enumerate(rule_names)],
     ]
     row = classified.agg(*aggs).collect()[0]
-    processed, n_passed, failed, duplicates = (
-        int(row["processed"]),
-        int(row["passed"]),
-        int(row["failed"]),
-        int(row["duplicates"]),
+    return gate_metrics(
+        processed=int(row["processed"]),
+        passed=int(row["passed"]),
+        failed=int(row["failed"]),
+        duplicates=int(row["duplicates"]),
+        late=int(row["late"]),
+        quote_warnings=int(row["quote_warnings"]),
+        by_reason={r: int(row[f"reason_{r}"]) for r in REASONS},
+        by_rule={r: int(row[f"rule_{i}"]) for i, r in enumerate(rule_names)},
     )
-    by_reason = {r: int(row[f"reason_{r}"]) for r in REASONS}
-    by_rule = {r: int(row[f"rule_{i}"]) for i, r in enumerate(rule_names)}
-    if processed != n_passed + failed + duplicates:
+
+
+def gate_metrics(
+    *,
+    processed: int,
+    passed: int,
+    failed: int,
+    duplicates: int,
+    late: int,
+    quote_warnings: int,
+    by_reason: dict[str, int],
+    by_rule: dict[str, int],
+) -> dict[str, Any]:
+    """The gate's metrics of one batch (docs/quality.md), after checking that they
+    conserve: processed = passed + failed + duplicates, and the failures by reason and
+    by rule each add up to failed. Raises :class:`ConservationError` otherwise."""
+    if processed != passed + failed + duplicates:
         raise ConservationError(
-            f"quality gate: processed {processed} != passed {n_passed} + failed {failed} "
+            f"quality gate: processed {processed} != passed {passed} + failed {failed} "
             f"+ duplicates {duplicates}"
         )
     if sum(by_reason.values()) != failed or sum(by_rule.values()) != failed:
@@ -316,14 +335,14 @@ def _metrics(classified: DataFrame, rules: QualityRules) -> dict[str, Any]:
         )
     return {
         "processed": processed,
-        "passed": n_passed,
+        "passed": passed,
         "failed": failed,
         "failed_by_reason": by_reason,
         "failed_by_rule": by_rule,
-        "late": int(row["late"]),
+        "late": late,
         "duplicates": duplicates,
-        "quote_warnings": int(row["quote_warnings"]),
-        "quality_score": 100.0 if processed == 0 else n_passed / processed * 100.0,
+        "quote_warnings": quote_warnings,
+        "quality_score": 100.0 if processed == 0 else passed / processed * 100.0,
     }
 
 

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ctc.compiler.plan import Plan
-from ctc.events import ALERT_FIELDS, TRADE_EVENT_FIELDS
+from ctc.events import ALERT_FIELDS
 from ctc.runtime.batch import dependency_order
 from ctc.runtime.hadoop_fs import CheckpointFS
 from ctc.runtime.incremental import PlanFrames, advance, collect_all, plan_frames, watermarks
+from ctc.runtime.lake import RAW_TRADES
 from ctc.runtime.market import fold
 from ctc.runtime.publish import Publisher, alert_records, iso_from_us
 from ctc.runtime.quality import CheckColumns, check_columns
@@ -54,7 +55,7 @@ Say = Callable[[str], None]
 _ALERTS_DDL = ddl(ALERT_FIELDS)
 
 #: Spark DDL of the ``trades`` view (the gate's passed rows).
-_TRADES_DDL = ddl({**TRADE_EVENT_FIELDS, "is_late": "boolean", "quote_warning": "boolean"})
+_TRADES_DDL = ddl(dict(RAW_TRADES.columns))
 
 
 @dataclass

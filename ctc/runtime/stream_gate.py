@@ -8,7 +8,7 @@ occurrence in the batch passes unless an earlier batch passed it:
 :class:`ctc.runtime.dedupe.SeenIds`) and every count is taken, so the batch costs one
 Spark job however many rules and counts there are. The detectors read the passed rows
 from the cache (``passed_frame``), so nothing is shipped back to the JVM.
-Conservation is checked exactly: processed = passed + failed + duplicates.
+Conservation is checked exactly (:func:`ctc.runtime.quality.gate_metrics`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ import pyarrow.compute as pc
 
 from ctc.events import TRADE_EVENT_FIELDS
 from ctc.runtime.dedupe import SeenIds
+from ctc.runtime.lake import ARROW_TIMESTAMP, DEAD_LETTERS, RAW_TRADES
 from ctc.runtime.quality import (
     CheckColumns,
-    ConservationError,
     check_columns,
     checked_rows,
+    gate_metrics,
     late_column,
 )
 from ctc.runtime.quality_rules import REASONS, QualityRules
@@ -33,47 +34,21 @@ from ctc.runtime.quality_rules import REASONS, QualityRules
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-#: Columns of a passed trade (the ``trades`` view and the lake's ``raw_trades``).
-PASSED_COLUMNS = (*TRADE_EVENT_FIELDS, "is_late", "quote_warning")
-
-#: Columns of a dead letter as the lake stores it.
-DEAD_LETTER_COLUMNS = (
-    "reason",
-    "rule",
-    "detail",
-    "event_id",
-    "raw",
-    "source_file",
-    "received_at",
-)
-
+#: Arrow types of the Spark SQL types of the gate's output.
 _ARROW_TYPES = {
     "string": pa.string(),
     "double": pa.float64(),
     "bigint": pa.int64(),
     "boolean": pa.bool_(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
+    "timestamp": ARROW_TIMESTAMP,
 }
 
-#: Arrow schema of the passed trades.
-PASSED_SCHEMA = pa.schema(
-    [(n, _ARROW_TYPES[t]) for n, t in TRADE_EVENT_FIELDS.items()]
-    + [("is_late", pa.bool_()), ("quote_warning", pa.bool_())]
-)
+#: Columns of a passed trade (the ``trades`` view): the lake's ``raw_trades``.
+PASSED_COLUMNS = tuple(name for name, _ in RAW_TRADES.columns)
 
-#: Arrow schema of the dead letters as the lake stores them.
-DEAD_LETTER_SCHEMA = pa.schema(
-    [
-        ("reason", pa.string()),
-        ("rule", pa.string()),
-        ("detail", pa.string()),
-        ("event_id", pa.string()),
-        ("raw", pa.string()),
-        ("source_file", pa.string()),
-        ("received_at", _ARROW_TYPES["timestamp"]),
-        ("batch_id", pa.int64()),
-    ]
-)
+#: Arrow schemas of the passed trades and of the dead letters, as the lake stores them.
+PASSED_SCHEMA = pa.schema([(n, _ARROW_TYPES[t]) for n, t in RAW_TRADES.columns])
+DEAD_LETTER_SCHEMA = pa.schema([(n, _ARROW_TYPES[t]) for n, t in DEAD_LETTERS.columns])
 
 
 @dataclass(frozen=True)
@@ -97,17 +72,16 @@ class GatedBatch:
 
 def empty_gate() -> GatedBatch:
     """The gate's result for a batch without input (a flush)."""
-    metrics: dict[str, Any] = {
-        "processed": 0,
-        "passed": 0,
-        "failed": 0,
-        "failed_by_reason": {},
-        "failed_by_rule": {},
-        "late": 0,
-        "duplicates": 0,
-        "quote_warnings": 0,
-        "quality_score": 100.0,
-    }
+    metrics = gate_metrics(
+        processed=0,
+        passed=0,
+        failed=0,
+        duplicates=0,
+        late=0,
+        quote_warnings=0,
+        by_reason={},
+        by_rule={},
+    )
     return GatedBatch(PASSED_SCHEMA.empty_table(), DEAD_LETTER_SCHEMA.empty_table(), metrics, None)
 
 
@@ -215,30 +189,15 @@ def gate_batch(
 def _metrics(
     table: pa.Table, passed: pa.Table, dead: pa.Table, duplicates: int, rules: QualityRules
 ) -> dict[str, Any]:
-    processed = table.num_rows
-    n_passed = passed.num_rows
-    failed = dead.num_rows
     reasons = dead.column("reason").to_pylist()
     rule_list = dead.column("rule").to_pylist()
-    by_reason = {r: reasons.count(r) for r in REASONS}
-    by_rule = {r: rule_list.count(r) for r in rules.rule_names()}
-    if processed != n_passed + failed + duplicates:
-        raise ConservationError(
-            f"quality gate: processed {processed} != passed {n_passed} + failed {failed} "
-            f"+ duplicates {duplicates}"
-        )
-    if sum(by_reason.values()) != failed or sum(by_rule.values()) != failed:
-        raise ConservationError(
-            f"quality gate: failed {failed} != by reason {by_reason} or by rule {by_rule}"
-        )
-    return {
-        "processed": processed,
-        "passed": n_passed,
-        "failed": failed,
-        "failed_by_reason": by_reason,
-        "failed_by_rule": by_rule,
-        "late": _count(passed.column("is_late")),
-        "duplicates": duplicates,
-        "quote_warnings": _count(passed.column("quote_warning")),
-        "quality_score": 100.0 if processed == 0 else n_passed / processed * 100.0,
-    }
+    return gate_metrics(
+        processed=table.num_rows,
+        passed=passed.num_rows,
+        failed=dead.num_rows,
+        duplicates=duplicates,
+        late=_count(passed.column("is_late")),
+        quote_warnings=_count(passed.column("quote_warning")),
+        by_reason={r: reasons.count(r) for r in REASONS},
+        by_rule={r: rule_list.count(r) for r in rules.rule_names()},
+    )
