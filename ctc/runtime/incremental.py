@@ -253,16 +253,9 @@ def collect_all(spark: SparkSession, steps: Sequence[PlanFrames]) -> None:
         step.arrow[kind] = pa.Table.from_batches(batches, schema=schema)
 
 
-@dataclass(frozen=True)
-class Advanced:
-    """What one window plan's batch changed: late events and its watermark."""
-
-    late_events: int
-    watermark_us: int
-
-
-def advance(step: PlanFrames, ps: PlanState) -> Advanced:
-    """After :func:`collect_all`: fold the new rows into the plan's state for the next batch."""
+def advance(step: PlanFrames, ps: PlanState) -> int:
+    """After :func:`collect_all`: fold the new rows into the plan's state for the next
+    batch; return how many new events were late."""
     plan, marks = step.plan, step.marks
     assert plan.window is not None and marks is not None
     w = plan.window
@@ -289,4 +282,4 @@ def advance(step: PlanFrames, ps: PlanState) -> Advanced:
         keep_from = wm - (w.baseline_lookback_seconds + 2 * w.size_seconds) * 1_000_000
         starts = pc.cast(both.column("window_start"), pa.int64())
         ps.history = both.filter(pc.greater_equal(starts, keep_from))
-    return Advanced(late, wm)
+    return late

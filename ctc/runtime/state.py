@@ -106,6 +106,8 @@ class StateStore:
         self.dedupe_window_us = dedupe_window_us
         self.keep = keep
         self.full_every = full_every
+        #: version -> the version holding its full set of dedupe ids (read once each)
+        self._bases: dict[int, int] = {}
         fs.mkdirs("state")
 
     def _versions(self) -> list[int]:
@@ -120,6 +122,11 @@ class StateStore:
     def _meta(self, version: int) -> dict[str, Any]:
         meta: dict[str, Any] = json.loads(self.fs.read_bytes(f"state/v{version:012d}.json"))
         return meta
+
+    def _base(self, version: int) -> int:
+        if version not in self._bases:
+            self._bases[version] = int(self._meta(version)["seen"]["base"])
+        return self._bases[version]
 
     def latest(self) -> int | None:
         """The newest committed version, or None."""
@@ -161,6 +168,7 @@ class StateStore:
         if "market" in state.files:
             state.market = _table(self.fs.read_bytes(f"{folder}/{state.files['market']}"))
         base = int(meta["seen"]["base"])
+        self._bases[version] = base
         seen_tables = []
         for v in range(base, version + 1):
             if not self.fs.exists(f"state/v{v:012d}.json"):
@@ -215,6 +223,7 @@ class StateStore:
             },
         }
         self.fs.write_bytes(marker, json.dumps(meta, sort_keys=True).encode("utf-8"))
+        self._bases[version] = new_base
         state.version = version
         state.seen_base = new_base
         state.folder_uri = self.fs.uri(folder)
@@ -226,8 +235,9 @@ class StateStore:
         and folders whose marker is missing below the newest version."""
         versions = self._versions()
         newest = versions[-self.keep :]
-        floor = min([*(int(self._meta(v)["seen"]["base"]) for v in newest), *newest])
+        floor = min([*(self._base(v) for v in newest), *newest])
         for v in versions:
             if v < floor:
+                self._bases.pop(v, None)
                 self.fs.delete(f"state/v{v:012d}.json")
                 self.fs.delete(f"state/v{v:012d}")

@@ -285,7 +285,7 @@ class StreamRunner:
         late = 0
         for step in steps:
             if step.marks is not None:
-                late += advance(step, state.plan(step.plan.module)).late_events
+                late += advance(step, state.plan(step.plan.module))
         phases["detectors"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
