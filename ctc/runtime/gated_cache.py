@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlparse
 
-from ctc.runtime.sources import InputCounts, ddl
+from ctc.runtime.sources import InputCounts, ddl, empty_frame
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -287,7 +287,7 @@ def gated_input(
         )
         rows = spark.read.schema(ddl(GATED_ROW_FIELDS)).parquet(str(tmp / _ROWS))
         dups, metrics = _gate_and_count(spark, rows, rules, now)
-        dup_frame = dups if dups is not None else spark.createDataFrame([], "_order bigint")
+        dup_frame = dups if dups is not None else empty_frame(spark, "_order bigint")
         dup_frame.coalesce(1).write.parquet(str(tmp / _DUPLICATES))
         data = {
             "format": FORMAT,

@@ -114,18 +114,43 @@ def watermarks(plans: Sequence[Plan], state: RunState, flush: bool) -> dict[str,
 
 @dataclass
 class PlanFrames:
-    """The lazy results of one plan in this batch; ``collect_all`` fills ``arrow``."""
+    """The results of one plan in this batch, as SQL text; ``collect_all`` fills ``arrow``."""
 
     plan: Plan
     marks: Marks | None
-    frames: dict[str, DataFrame]
+    #: kind (alerts, output, closed, events) -> a SELECT (possibly WITH ...) over views
+    frames: dict[str, str]
     arrow: dict[str, pa.Table] = field(default_factory=dict)
+    #: frames cached for this batch only (:meth:`release` after :func:`collect_all`)
+    cached: list[DataFrame] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Drop this batch's cached frames."""
+        for df in self.cached:
+            df.unpersist()
+        self.cached.clear()
 
 
-def _run(spark: SparkSession, sql: str, view: str) -> DataFrame:
-    df = spark.sql(sql)
+def _with(ctes: Sequence[tuple[str, str]], select: str) -> str:
+    """``WITH name AS (sql), ... select`` (just ``select`` without CTEs)."""
+    if not ctes:
+        return select
+    return "WITH " + ",\n".join(f"`{n}` AS (\n{q}\n)" for n, q in ctes) + "\n" + select
+
+
+def _cached_view(spark: SparkSession, sql: str, view: str, cached: list[DataFrame]) -> None:
+    """Run ``sql`` once for every branch that reads ``view``: the union's tasks share the
+    cached blocks instead of each computing them again."""
+    df = spark.sql(sql).cache()
     df.createOrReplaceTempView(view)
-    return df
+    cached.append(df)
+
+
+def _shared_view(plan: Plan) -> str | None:
+    """The stage view that both the alerts and the output stage read, if one does."""
+    reads = {s.view: set(s.reads) for s in plan.stages}
+    common = reads.get(plan.alerts_view, set()) & reads.get(plan.output_view, set())
+    return next(iter(common)) if len(common) == 1 else None
 
 
 def plan_frames(
@@ -134,65 +159,102 @@ def plan_frames(
     state: RunState,
     marks: Marks | None,
     trades: pa.Table | None = None,
+    inputs: dict[str, str] | None = None,
 ) -> PlanFrames:
-    """Define ``plan``'s views over the new rows in its source view and, for a window
-    plan, the buffer and history of ``state``'s committed version (lazy, no job).
-    ``trades``: the batch's passed trades on the driver, when there are."""
-    from pyspark.sql import functions as F
+    """``plan``'s results in this batch as SQL text over the new rows in its source view
+    and, for a window plan, the buffer and history of ``state``'s committed version.
 
+    The plan's stages become CTEs, so a plan costs a few calls into Spark, not two per
+    stage. A window plan's stages after the aggregation read few rows, but both the
+    alerts and the output read them: they are cached for the batch (see
+    :meth:`PlanFrames.release`). ``trades``: the batch's passed trades on the driver.
+    ``inputs``: views the plan's SQL names (``alerts``) -> the view that holds its rows
+    in this batch (the text is analysed later, when other plans' views have changed).
+    """
+    lead = [(name, f"SELECT * FROM `{view}`") for name, view in (inputs or {}).items()]
     if plan.window is None or marks is None:
-        for stage in plan.stages:
-            _run(spark, stage.sql, stage.view)
-        per_row = {"alerts": spark.table(plan.alerts_view), "output": spark.table(plan.output_view)}
+        ctes = lead + [(s.view, s.sql) for s in plan.stages]
+        per_row = {
+            "alerts": _with(ctes, f"SELECT * FROM `{plan.alerts_view}`"),
+            "output": _with(ctes, f"SELECT * FROM `{plan.output_view}`"),
+        }
         return PlanFrames(plan, None, per_row)
 
     w = plan.window
     stages = list(plan.stages)
     agg_i = next(i for i, s in enumerate(stages) if s.kind == "aggregate")
     pre, agg, post = stages[:agg_i], stages[agg_i], stages[agg_i + 1 :]
-    for stage in pre:
-        _run(spark, stage.sql, stage.view)
     event_stage = next(s for s in pre if s.view == plan.event_view)
-    event_cols = [c for c, _ in event_stage.columns]
-    last_end = F.expr(_last_window_end_us(w.time_column, w.size_seconds, w.slide_seconds))
-    new_events = (
-        spark.table(plan.event_view)
-        .where(F.col(f"`{w.time_column}`").isNotNull())
-        .select(
-            *[F.col(f"`{c}`") for c in event_cols],
-            (last_end > F.lit(marks.previous)).alias(_ON_TIME),
-        )
-    )
-    accepted = new_events.where(F.col(_ON_TIME)).drop(_ON_TIME)
-    buffer = state.frame(spark, f"{plan.module}.buffer", ddl(dict(event_stage.columns)))
-    buffer = buffer.unionByName(accepted).coalesce(1)
-    buffer.createOrReplaceTempView(plan.event_view)
-    end_us = F.expr("UNIX_MICROS(window_end)")
-    closed = spark.sql(agg.sql).where(
-        (end_us <= F.lit(marks.close)) & (end_us > F.lit(marks.previous))
-    )
-    closed.createOrReplaceTempView(agg.view)
-    frames: dict[str, DataFrame] = {}
+    event_cols = ", ".join(f"`{c}`" for c, _ in event_stage.columns)
+    ev, new = plan.event_view, f"{plan.event_view}__new"
+    tcol = f"`{w.time_column}`"
+    last_end = _last_window_end_us(w.time_column, w.size_seconds, w.slide_seconds)
+    buffer_view = f"__ctc_{ev}__buffer"
+    state.frame(spark, f"{plan.module}.buffer", ddl(dict(event_stage.columns))).coalesce(
+        1
+    ).createOrReplaceTempView(buffer_view)
+    end_us = "UNIX_MICROS(window_end)"
+    ctes = lead + [(new if s.view == ev else s.view, s.sql) for s in pre]
+    first = len(ctes)
+    ctes += [
+        (
+            ev,
+            f"SELECT {event_cols} FROM `{buffer_view}` UNION ALL SELECT {event_cols} "
+            f"FROM `{new}` WHERE {tcol} IS NOT NULL AND {last_end} > {marks.previous}",
+        ),
+        (
+            agg.view,
+            f"SELECT * FROM (\n{agg.sql}\n) AS __agg "
+            f"WHERE {end_us} <= {marks.close} AND {end_us} > {marks.previous}",
+        ),
+    ]
+    frames: dict[str, str] = {}
+    step = PlanFrames(plan, marks, frames)
     if trades is not None and event_stage.kind == "input" and plan.source_view == "trades":
-        step_events = _events_from(trades, event_cols, w.time_column, w, marks)
+        step.arrow["events"] = _events_from(
+            trades, [c for c, _ in event_stage.columns], w.time_column, w, marks
+        )
     else:
-        step_events = None
-        frames["events"] = new_events
+        frames["events"] = _with(
+            ctes[:first],
+            f"SELECT {event_cols}, {last_end} > {marks.previous} AS {_ON_TIME} "
+            f"FROM `{new}` WHERE {tcol} IS NOT NULL",
+        )
     rest = post
     if post and post[0].kind == "baseline":
         base = post[0]
-        history = state.frame(spark, f"{plan.module}.history", ddl(dict(agg.columns)))
-        history.unionByName(closed).coalesce(1).createOrReplaceTempView(agg.view)
-        spark.sql(base.sql).where(end_us > F.lit(marks.previous)).createOrReplaceTempView(base.view)
-        frames["closed"] = closed
+        closed_view = f"__ctc_{agg.view}__closed"
+        history_view = f"__ctc_{agg.view}__history"
+        _cached_view(spark, _with(ctes, f"SELECT * FROM `{agg.view}`"), closed_view, step.cached)
+        state.frame(spark, f"{plan.module}.history", ddl(dict(agg.columns))).coalesce(
+            1
+        ).createOrReplaceTempView(history_view)
+        frames["closed"] = f"SELECT * FROM `{closed_view}`"
+        ctes = [
+            (
+                agg.view,
+                f"SELECT * FROM `{history_view}` UNION ALL SELECT * FROM `{closed_view}`",
+            ),
+            (
+                base.view,
+                f"SELECT * FROM (\n{base.sql}\n) AS __base WHERE {end_us} > {marks.previous}",
+            ),
+        ]
         rest = post[1:]
+    shared = _shared_view(plan)
     for stage in rest:
-        _run(spark, stage.sql, stage.view)
-    frames["alerts"] = spark.table(plan.alerts_view)
-    frames["output"] = spark.table(plan.output_view)
-    step = PlanFrames(plan, marks, frames)
-    if step_events is not None:
-        step.arrow["events"] = step_events
+        if stage.view == shared:
+            _cached_view(
+                spark,
+                _with([*ctes, (stage.view, stage.sql)], f"SELECT * FROM `{stage.view}`"),
+                stage.view,
+                step.cached,
+            )
+            ctes = []
+        else:
+            ctes.append((stage.view, stage.sql))
+    frames["alerts"] = _with(ctes, f"SELECT * FROM `{plan.alerts_view}`")
+    frames["output"] = _with(ctes, f"SELECT * FROM `{plan.output_view}`")
     return step
 
 
@@ -207,34 +269,38 @@ def _events_from(
     return rows.append_column(_ON_TIME, pc.greater(ends, marks.previous))
 
 
-def collect_all(spark: SparkSession, steps: Sequence[PlanFrames]) -> None:
+#: (module, frame kind) -> the Spark struct type of the frame's rows and its field names
+SchemaMemo = dict[tuple[str, str], tuple[str, list[str]]]
+
+
+def collect_all(
+    spark: SparkSession, steps: Sequence[PlanFrames], schemas: SchemaMemo | None = None
+) -> None:
     """Every frame of every step to the driver in one Spark job: one SQL query, a
     ``UNION ALL`` of one struct column per frame (the other frames' columns null there).
 
-    Written as SQL text so building it costs a few calls into the JVM, not one per
-    column expression.
+    A frame's row type is the same batch after batch (only literals change), so it is
+    found once (``schemas``, kept by the caller) and the query is one call into Spark.
     """
+    memo = schemas if schemas is not None else {}
     keys: list[tuple[PlanFrames, str]] = []
     types: list[str] = []
-    views: list[tuple[str, list[str]]] = []
+    texts: list[tuple[str, list[str]]] = []
     for step in steps:
-        for kind, df in step.frames.items():
-            i = len(keys)
+        for kind, sql in step.frames.items():
+            key = (step.plan.module, kind)
+            if key not in memo:
+                # every field nullable: the other branches' rows hold a null struct here
+                fields = spark.sql(sql).schema.fields
+                struct = ", ".join(f"`{f.name}`: {f.dataType.simpleString()}" for f in fields)
+                memo[key] = (f"STRUCT<{struct}>", [f.name for f in fields])
             keys.append((step, kind))
-            view = f"__ctc_branch_{i}"
-            df.createOrReplaceTempView(view)
-            fields = df.schema.fields
-            # every field nullable: the other branches' rows hold a null struct here
-            types.append(
-                "STRUCT<"
-                + ", ".join(f"`{f.name}`: {f.dataType.simpleString()}" for f in fields)
-                + ">"
-            )
-            views.append((view, [f.name for f in fields]))
+            types.append(memo[key][0])
+            texts.append((sql, memo[key][1]))
     if not keys:
         return
     selects = []
-    for i, (view, names) in enumerate(views):
+    for i, (sql, names) in enumerate(texts):
         items = [f"{i} AS _b"]
         for j, typ in enumerate(types):
             if j == i:
@@ -242,7 +308,7 @@ def collect_all(spark: SparkSession, steps: Sequence[PlanFrames]) -> None:
                 items.append(f"CAST(STRUCT({cols}) AS {typ}) AS b{j}")
             else:
                 items.append(f"CAST(NULL AS {typ}) AS b{j}")
-        selects.append(f"SELECT {', '.join(items)} FROM {view}")
+        selects.append(f"SELECT {', '.join(items)} FROM (\n{sql}\n) AS __f{i}")
     table = spark.sql("\nUNION ALL\n".join(selects)).toArrow()
     branch = table.column("_b")
     for i, (step, kind) in enumerate(keys):

@@ -68,9 +68,25 @@ def read_trades(
     return passed, gated.counts
 
 
+def empty_frame(spark: SparkSession, schema: str) -> DataFrame:
+    """An empty DataFrame of a DDL ``schema``, made in the JVM (a local relation).
+
+    Not ``spark.createDataFrame([], schema)``: that is an RDD of Python rows, and every
+    job that reads it starts Python workers (about 2 s the first time, then a task each).
+    """
+    from pyspark.sql import DataFrame
+
+    jvm = spark._jvm
+    assert jvm is not None
+    jschema = jvm.org.apache.spark.sql.types.StructType.fromDDL(schema)
+    return DataFrame(
+        spark._jsparkSession.createDataFrame(jvm.java.util.ArrayList(), jschema), spark
+    )
+
+
 def empty(spark: SparkSession, fields: Mapping[str, str]) -> DataFrame:
     """An empty DataFrame with the given columns."""
-    return spark.createDataFrame([], ddl(fields))
+    return empty_frame(spark, ddl(fields))
 
 
 def empty_onchain(spark: SparkSession) -> DataFrame:

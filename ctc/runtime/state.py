@@ -82,7 +82,9 @@ class RunState:
         """Table ``name`` of this committed version as a Spark DataFrame (a Parquet scan,
         no job), empty with ``schema`` when the version has none."""
         if self.folder_uri is None or name not in self.files:
-            return spark.createDataFrame([], schema)
+            from ctc.runtime.sources import empty_frame
+
+            return empty_frame(spark, schema)
         return spark.read.schema(schema).parquet(f"{self.folder_uri}/{self.files[name]}")
 
 

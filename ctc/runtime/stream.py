@@ -34,12 +34,19 @@ from ctc.compiler.plan import Plan
 from ctc.events import ALERT_FIELDS
 from ctc.runtime.batch import dependency_order
 from ctc.runtime.hadoop_fs import CheckpointFS
-from ctc.runtime.incremental import PlanFrames, advance, collect_all, plan_frames, watermarks
+from ctc.runtime.incremental import (
+    PlanFrames,
+    SchemaMemo,
+    advance,
+    collect_all,
+    plan_frames,
+    watermarks,
+)
 from ctc.runtime.lake import RAW_TRADES
 from ctc.runtime.market import fold
 from ctc.runtime.publish import Publisher, alert_records, iso_from_us
 from ctc.runtime.quality import CheckColumns, check_columns
-from ctc.runtime.sources import ddl, empty, empty_onchain, read_reference
+from ctc.runtime.sources import ddl, empty, empty_frame, empty_onchain, read_reference
 from ctc.runtime.state import RunState, StateStore
 from ctc.runtime.status import RunTotals, StatusOutlets, pending_files, stderr_say
 from ctc.runtime.stream_gate import GatedBatch, empty_gate, gate_batch
@@ -82,7 +89,7 @@ class RunOptions:
 def _arrow_frame(spark: SparkSession, table: pa.Table, schema: str) -> DataFrame:
     """A small collected result back in Spark (a local relation)."""
     if table.num_rows == 0:
-        return spark.createDataFrame([], schema)
+        return empty_frame(spark, schema)
     return spark.createDataFrame(table, schema)
 
 
@@ -164,6 +171,8 @@ class StreamRunner:
         self._gate_columns: CheckColumns | None = None
         #: reference tables, read and cached once per Spark session
         self._references: tuple[SparkSession, dict[str, DataFrame]] | None = None
+        #: each detector result's row type, found once (collect_all)
+        self._schemas: SchemaMemo = {}
 
     # -- set-up -----------------------------------------------------------------------
     def _landing(self) -> Path | None:
@@ -202,7 +211,7 @@ class StreamRunner:
     def _views(self, spark: SparkSession, gated: GatedBatch) -> None:
         trades = gated.passed_frame.coalesce(1) if gated.passed_frame is not None else None
         if trades is None:
-            trades = spark.createDataFrame([], _TRADES_DDL)
+            trades = empty_frame(spark, _TRADES_DDL)
         trades.createOrReplaceTempView("trades")
         empty_onchain(spark).createOrReplaceTempView("chain_events")
         empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
@@ -260,6 +269,7 @@ class StreamRunner:
                 if _nothing_to_do(plan, state, stream_rows, done):
                     skipped.append(plan)
                     continue
+                inputs = {}
                 if plan.source_kind == "alerts":
                     view = empty(spark, ALERT_FIELDS)
                     for module in plan.source_modules:
@@ -267,16 +277,20 @@ class StreamRunner:
                             view = view.unionByName(
                                 _arrow_frame(spark, done[module].arrow["alerts"], _ALERTS_DDL)
                             )
-                    view.createOrReplaceTempView("alerts")
+                    # each alert reader reads its own modules' alerts
+                    inputs["alerts"] = "__ctc_alerts_" + plan.module.replace("-", "_")
+                    view.createOrReplaceTempView(inputs["alerts"])
                 for dep in plan.depends_on:
                     if dep in done and plan.source_kind == "detector":
                         up = done[dep].plan
                         _arrow_frame(
                             spark, done[dep].arrow["output"], ddl(dict(up.output_columns))
                         ).createOrReplaceTempView(up.output_table)
-                step = plan_frames(spark, plan, state, marks.get(plan.module), gated.passed)
+                step = plan_frames(spark, plan, state, marks.get(plan.module), gated.passed, inputs)
                 current.append(step)
-            collect_all(spark, current)
+            collect_all(spark, current, self._schemas)
+            for step in current:
+                step.release()
             steps += current
         for plan in skipped:  # no rows in, none buffered: only the watermark moves
             m = marks.get(plan.module)
@@ -408,5 +422,5 @@ class StreamRunner:
             flushed = self.state.load(latest).flushed
         if flushed:
             return
-        empty_batch = self.spark.createDataFrame([], "value string, source_file string")
+        empty_batch = empty_frame(self.spark, "value string, source_file string")
         self.process_batch(empty_batch, latest, flush=True)
