@@ -43,12 +43,22 @@ class SeenIds:
             return False
         return any(t >= self.horizon_us and abs(t - ts_us) <= self.window_us for t in times)
 
+    def known(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that are kept: the only ones that may repeat an earlier trade
+        (a set operation, so a batch of new ids costs no Python loop)."""
+        return self.ids.keys() & set(ids)
+
     def add(self, ids: Sequence[str], times_us: Sequence[int]) -> None:
         """Remember ids that passed in this batch."""
-        for event_id, ts in zip(ids, times_us, strict=True):
-            self.ids.setdefault(event_id, []).append(ts)
-            if ts > self.newest_us:
-                self.newest_us = ts
+        if not ids:
+            return
+        fresh = set(ids)
+        if len(fresh) == len(ids) and not (self.ids.keys() & fresh):
+            self.ids.update(zip(ids, ([t] for t in times_us), strict=True))
+        else:
+            for event_id, ts in zip(ids, times_us, strict=True):
+                self.ids.setdefault(event_id, []).append(ts)
+        self.newest_us = max(self.newest_us, max(times_us))
         self.added_ids.extend(ids)
         self.added_us.extend(times_us)
 

@@ -21,6 +21,7 @@ lost or doubled.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -84,6 +85,10 @@ class RunOptions:
     source: str | None = None
     #: CloudWatch namespace for per-batch metrics (AWS); None: status file and store only
     cloudwatch_namespace: str | None = None
+    #: per-row plans over the stream (whales) in a Spark job of their own, their alerts
+    #: published before the window plans run: lower latency, one more job a batch.
+    #: None: on for a long-running query, off with ``until_idle``
+    rows_first: bool | None = None
 
 
 def _arrow_frame(spark: SparkSession, table: pa.Table, schema: str) -> DataFrame:
@@ -112,15 +117,20 @@ def _nothing_to_do(
     return False
 
 
-def plan_levels(plans: Sequence[Plan]) -> list[list[Plan]]:
+def plan_levels(plans: Sequence[Plan], early_rows: bool = False) -> list[list[Plan]]:
     """``plans`` (in dependency order) grouped by depth: a plan comes one level after the
-    deepest plan it reads."""
+    deepest plan it reads. ``early_rows``: the per-row plans over a source stream form
+    the first level on their own (so their results are collected first)."""
     depth: dict[str, int] = {}
     for plan in plans:
         depth[plan.module] = 1 + max((depth[d] for d in plan.depends_on if d in depth), default=-1)
     levels: list[list[Plan]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     for plan in plans:
         levels[depth[plan.module]].append(plan)
+    if early_rows and levels:
+        first = [p for p in levels[0] if p.window is None and p.source_kind == "stream"]
+        if first and len(first) < len(levels[0]):
+            levels = [first, [p for p in levels[0] if p not in first], *levels[1:]]
     return levels
 
 
@@ -147,7 +157,12 @@ class StreamRunner:
                     "not run in the stream"
                 )
         self.plans = dependency_order([p for p in plans if p.mode == "streaming"])
-        self._levels = plan_levels(self.plans)
+        #: a long-running query puts the per-row plans over the stream (whales) in a level
+        #: of their own and publishes their alerts first (latency over throughput)
+        self._early_level = (
+            not options.until_idle if options.rows_first is None else options.rows_first
+        )
+        self._levels = plan_levels(self.plans, early_rows=self._early_level)
         self.rules = load_rules(options.quality)
         self.store = open_store(options.store_url)
         self.checkpoint = CheckpointFS(spark, options.checkpoint)
@@ -228,39 +243,41 @@ class StreamRunner:
             frame.createOrReplaceTempView(name)
 
     # -- one micro-batch ------------------------------------------------------------------
-    def process_batch(self, batch: DataFrame, batch_id: int, flush: bool = False) -> None:
-        """Gate, detect, sink and commit one micro-batch (idempotent per batch_id)."""
+    def _gate(self, batch: DataFrame, batch_id: int, state: RunState, flush: bool) -> GatedBatch:
+        """The quality gate over the batch's raw lines (none when flushing); moves the
+        trade stream's clock."""
         from pyspark.sql import functions as F
 
-        t0 = time.perf_counter()
-        spark = batch.sparkSession  # temp views made here are visible to its SQL
-        # small batches: compiling whole stages (new literals every batch) costs more
-        # than it saves (ADR 0008)
-        spark.conf.set("spark.sql.codegen.wholeStage", "false")
-        state = self._state_for(batch_id, flush)
-        now_us = int(datetime.now(tz=UTC).timestamp() * 1_000_000)
         if flush:
-            gated = empty_gate()
-        else:
-            raw = batch.select(
-                "value", "source_file", F.monotonically_increasing_id().alias("_order")
+            return empty_gate()
+        now_us = int(datetime.now(tz=UTC).timestamp() * 1_000_000)
+        raw = batch.select("value", "source_file", F.monotonically_increasing_id().alias("_order"))
+        if self._gate_columns is None:
+            self._gate_columns = check_columns(self.rules)
+        gated = gate_batch(raw, self.rules, state.seen, now_us, batch_id, self._gate_columns)
+        if gated.newest_us is not None:
+            state.clocks["trades"] = max(
+                state.clocks.get("trades", gated.newest_us), gated.newest_us
             )
-            if self._gate_columns is None:
-                self._gate_columns = check_columns(self.rules)
-            gated = gate_batch(raw, self.rules, state.seen, now_us, batch_id, self._gate_columns)
-            if gated.newest_us is not None:
-                state.clocks["trades"] = max(
-                    state.clocks.get("trades", gated.newest_us), gated.newest_us
-                )
-        phases = {"gate": time.perf_counter() - t0}
+        return gated
 
-        mark = time.perf_counter()
+    def _detect(
+        self,
+        spark: SparkSession,
+        gated: GatedBatch,
+        state: RunState,
+        flush: bool,
+        on_level: Callable[[int, list[PlanFrames]], None] | None = None,
+    ) -> tuple[list[PlanFrames], int]:
+        """Every plan over the gated batch, level by level (one Spark job a level), and
+        the state folded forward; returns the plans' results and the late-event count.
+        ``on_level(i, results)`` sees level ``i``'s results as soon as they are collected."""
         self._views(spark, gated)
         marks = watermarks(self.plans, state, flush)
         steps: list[PlanFrames] = []
         skipped: list[Plan] = []
         stream_rows = {"trades": gated.passed.num_rows, "chain_events": 0}
-        for level in self._levels:
+        for i, level in enumerate(self._levels):
             # a level reads only the collected (small) results of the levels before it,
             # so no upstream plan is computed again inside a downstream plan's branch
             done = {s.plan.module: s for s in steps}
@@ -269,29 +286,22 @@ class StreamRunner:
                 if _nothing_to_do(plan, state, stream_rows, done):
                     skipped.append(plan)
                     continue
-                inputs = {}
-                if plan.source_kind == "alerts":
-                    view = empty(spark, ALERT_FIELDS)
-                    for module in plan.source_modules:
-                        if module in done:
-                            view = view.unionByName(
-                                _arrow_frame(spark, done[module].arrow["alerts"], _ALERTS_DDL)
-                            )
-                    # each alert reader reads its own modules' alerts
-                    inputs["alerts"] = "__ctc_alerts_" + plan.module.replace("-", "_")
-                    view.createOrReplaceTempView(inputs["alerts"])
-                for dep in plan.depends_on:
-                    if dep in done and plan.source_kind == "detector":
-                        up = done[dep].plan
-                        _arrow_frame(
-                            spark, done[dep].arrow["output"], ddl(dict(up.output_columns))
-                        ).createOrReplaceTempView(up.output_table)
-                step = plan_frames(spark, plan, state, marks.get(plan.module), gated.passed, inputs)
-                current.append(step)
+                current.append(
+                    plan_frames(
+                        spark,
+                        plan,
+                        state,
+                        marks.get(plan.module),
+                        gated.passed,
+                        self._inputs(spark, plan, done),
+                    )
+                )
             collect_all(spark, current, self._schemas)
             for step in current:
                 step.release()
             steps += current
+            if on_level is not None:
+                on_level(i, current)
         for plan in skipped:  # no rows in, none buffered: only the watermark moves
             m = marks.get(plan.module)
             if m is not None and not flush:
@@ -300,6 +310,55 @@ class StreamRunner:
         for step in steps:
             if step.marks is not None:
                 late += advance(step, state.plan(step.plan.module))
+        return steps, late
+
+    def _inputs(
+        self, spark: SparkSession, plan: Plan, done: dict[str, PlanFrames]
+    ) -> dict[str, str]:
+        """Register what ``plan`` reads from the levels before it (their collected rows)
+        as views; returns the views its SQL names -> the view that holds them."""
+        inputs = {}
+        if plan.source_kind == "alerts":
+            view = empty(spark, ALERT_FIELDS)
+            for module in plan.source_modules:
+                if module in done:
+                    view = view.unionByName(
+                        _arrow_frame(spark, done[module].arrow["alerts"], _ALERTS_DDL)
+                    )
+            # each alert reader reads its own modules' alerts
+            inputs["alerts"] = "__ctc_alerts_" + plan.module.replace("-", "_")
+            view.createOrReplaceTempView(inputs["alerts"])
+        for dep in plan.depends_on:
+            if dep in done and plan.source_kind == "detector":
+                up = done[dep].plan
+                _arrow_frame(
+                    spark, done[dep].arrow["output"], ddl(dict(up.output_columns))
+                ).createOrReplaceTempView(up.output_table)
+        return inputs
+
+    def process_batch(self, batch: DataFrame, batch_id: int, flush: bool = False) -> None:
+        """Gate, detect, sink and commit one micro-batch (idempotent per batch_id)."""
+        t0 = time.perf_counter()
+        spark = batch.sparkSession  # temp views made here are visible to its SQL
+        # small batches: compiling whole stages (new literals every batch) costs more
+        # than it saves (ADR 0008)
+        spark.conf.set("spark.sql.codegen.wholeStage", "false")
+        state = self._state_for(batch_id, flush)
+        gated = self._gate(batch, batch_id, state, flush)
+        phases = {"gate": time.perf_counter() - t0}
+
+        mark = time.perf_counter()
+        published: set[str] = set()
+
+        def publish_early(i: int, level: list[PlanFrames]) -> None:
+            # when latency counts, the per-row plans over the stream (whales) are level 0
+            # on their own: their alerts go to the hot store before the window plans run
+            if i == 0 and self._early_level:
+                first = [r for step in level for r in alert_records(step.arrow["alerts"])]
+                self.publisher.hot_store(first, [], [])
+                published.update(a["alert_id"] for a in first)
+
+        steps, late = self._detect(spark, gated, state, flush, publish_early)
         phases["detectors"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -309,7 +368,9 @@ class StreamRunner:
         market_rows: list[dict[str, Any]] = []
         if gated.passed.num_rows:
             state.market, market_rows = fold(state.market, gated.passed)
-        self.publisher.hot_store(alerts, outputs, market_rows)
+        self.publisher.hot_store(
+            [a for a in alerts if a["alert_id"] not in published], outputs, market_rows
+        )
         phases["hot_store"] = time.perf_counter() - mark
         mark = time.perf_counter()
         batch_key = f"{batch_id}" + ("-flush" if flush else "")
@@ -327,6 +388,44 @@ class StreamRunner:
         metrics = dict(gated.metrics)
         metrics["phase_seconds"] = {k: round(v, 3) for k, v in phases.items()}
         self._report(batch_id, metrics, alerts, late, time.perf_counter() - t0, state, flush)
+
+    def warm_up(self) -> None:
+        """One tiny made-up batch through the gate and every plan it reaches, with a
+        throwaway state and nothing written, before a long-running query starts: the
+        JVM's first pass over these plans costs seconds, and it should not delay the
+        first real alerts."""
+        t0 = time.perf_counter()
+        spark = self.spark
+        spark.conf.set("spark.sql.codegen.wholeStage", "false")
+        now = datetime.now(tz=UTC)
+        lines = [
+            json.dumps(
+                {
+                    "event_id": f"ctc-warm-up:{exchange}",
+                    "exchange": exchange,
+                    "symbol": "BTC-USDT",
+                    "market": "BTCUSDT",
+                    "price": 1.0,
+                    "quantity": 1.0,
+                    "quote_volume": 1.0,
+                    "side": "buy",
+                    "timestamp": iso_from_us(int(now.timestamp() * 1_000_000)),
+                    "ingestion_timestamp": iso_from_us(int(now.timestamp() * 1_000_000)),
+                }
+            )
+            for exchange in ("binance", "coinbase")
+        ]
+        batch = spark.createDataFrame(
+            pa.table({"value": lines, "source_file": ["ctc-warm-up"] * len(lines)}),
+            "value string, source_file string",
+        )
+        state = self.state.empty()
+        gated = self._gate(batch, -1, state, flush=False)
+        try:
+            self._detect(spark, gated, state, flush=False)
+        finally:
+            gated.unpersist()
+        self.say(f"warmed up in {time.perf_counter() - t0:.1f} s")
 
     def _report(
         self,
@@ -384,6 +483,8 @@ class StreamRunner:
             writer = writer.trigger(availableNow=True)
         else:
             writer = writer.trigger(processingTime=f"{self.options.trigger_seconds} seconds")
+        if not self.options.until_idle:
+            self.warm_up()
         query = writer.start()
         self._query = query
         try:

@@ -131,33 +131,20 @@ def gate_batch(
     table = table.take(pc.sort_indices(table.column("_order")))
 
     seen.start_batch()
-    checked_ok = pc.is_null(table.column("reason")).to_pylist()
-    ids = table.column("event_id").to_pylist()
-    times = table.column("_ts_us").to_pylist()
-    orders = table.column("_order").to_pylist()
-    passed_mask: list[bool] = []
-    new_ids: list[str] = []
-    new_times: list[int] = []
-    in_batch: set[str] = set()
+    checked = pc.is_null(table.column("reason"))
+    ok = table.filter(checked)
+    ok_ids = ok.column("event_id").to_pylist()
+    ok_times = ok.column("_ts_us").to_pylist()
     dup_orders: list[int] = []
-    for ok, event_id, ts, order in zip(checked_ok, ids, times, orders, strict=True):
-        if not ok:
-            passed_mask.append(False)
-            continue
-        # the first occurrence in the batch, unless an earlier batch passed it (docs/quality.md)
-        if event_id in in_batch or seen.is_duplicate(event_id, ts):
-            in_batch.add(event_id)
-            passed_mask.append(False)
-            dup_orders.append(order)
-            continue
-        in_batch.add(event_id)
-        passed_mask.append(True)
-        new_ids.append(event_id)
-        new_times.append(ts)
+    if len(set(ok_ids)) == len(ok_ids) and not seen.known(ok_ids):
+        # the usual batch: no id repeats, within it or from earlier batches
+        mask = checked
+        new_ids, new_times = ok_ids, ok_times
+    else:
+        mask, new_ids, new_times, dup_orders = _first_occurrences(table, checked, seen)
     seen.add(new_ids, new_times)
     seen.advance(processing_us)
 
-    mask = pa.array(passed_mask, pa.bool_())
     passed = table.filter(mask).select(list(PASSED_COLUMNS)).cast(PASSED_SCHEMA)
     failed_mask = pc.is_valid(table.column("reason"))
     dead = table.filter(failed_mask)
@@ -184,6 +171,36 @@ def gate_batch(
         frame = frame.where(~F.col("_order").isin(dup_orders))
     frame = frame.select(*PASSED_COLUMNS)
     return GatedBatch(passed, dead_letters, metrics, newest, frame, classified)
+
+
+def _first_occurrences(
+    table: pa.Table, checked: pa.ChunkedArray, seen: SeenIds
+) -> tuple[pa.Array, list[str], list[int], list[int]]:
+    """Row by row, in arrival order: a checked row passes unless its id passed earlier in
+    the batch or in an earlier batch (docs/quality.md). Returns the passed mask, the
+    passed ids and times, and the ``_order`` of the duplicates."""
+    ids = table.column("event_id").to_pylist()
+    times = table.column("_ts_us").to_pylist()
+    orders = table.column("_order").to_pylist()
+    passed_mask: list[bool] = []
+    new_ids: list[str] = []
+    new_times: list[int] = []
+    in_batch: set[str] = set()
+    dup_orders: list[int] = []
+    for ok, event_id, ts, order in zip(checked.to_pylist(), ids, times, orders, strict=True):
+        if not ok:
+            passed_mask.append(False)
+            continue
+        if event_id in in_batch or seen.is_duplicate(event_id, ts):
+            in_batch.add(event_id)
+            passed_mask.append(False)
+            dup_orders.append(order)
+            continue
+        in_batch.add(event_id)
+        passed_mask.append(True)
+        new_ids.append(event_id)
+        new_times.append(ts)
+    return pa.array(passed_mask, pa.bool_()), new_ids, new_times, dup_orders
 
 
 def _metrics(

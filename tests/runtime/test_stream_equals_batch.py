@@ -50,12 +50,18 @@ def _assert_same(stream: dict[str, dict[str, Any]], batch: list[dict[str, Any]])
             assert _same_value(v, b["details"][k]), (alert_id, k, v, b["details"][k])
 
 
-def test_simulated_stream_equals_batch(spark: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("rows_first", [False, True], ids=["one-job", "rows-first"])
+def test_simulated_stream_equals_batch(spark: Any, tmp_path: Path, rows_first: bool) -> None:
+    """rows-first: the layout of a long-running query (whales collected and published in
+    a job of their own before the window plans)."""
     trades = tmp_path / "trades.jsonl"
     sim = simulate(1.5, trades, seed=5)
     published = publish_file(trades, tmp_path / "landing", seconds_per_file=900)
     assert len(published) >= 6
-    runner = run_stream(spark, SMALL, options(tmp_path, lake=False, max_files=2))
+    opts = options(tmp_path, lake=False, max_files=2)
+    opts.rows_first = rows_first
+    runner = run_stream(spark, SMALL, opts)
+    assert len(runner._levels) == (2 if rows_first else 1)
     stream = store_alerts(tmp_path / "alerts.db")
     batch = run_backtest(spark, compile_paths(SMALL), trades).alerts
     assert len(stream) > 0 and runner.totals.batches >= 3
