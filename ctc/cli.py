@@ -418,9 +418,9 @@ def demo(
     from ctc.compiler import compile_paths
     from ctc.runtime.landing import publish_file
     from ctc.runtime.spark import get_spark
-    from ctc.runtime.stores.factory import open_store
     from ctc.runtime.stream import RunOptions, StreamRunner, stderr_say
     from ctc.simulate import simulate
+    from ctc.sinks.stores.factory import open_store
 
     for part in ("landing", "checkpoint", "lake", "alerts.db", "status.json"):
         target = workdir / part

@@ -21,11 +21,11 @@ import pyarrow.compute as pc
 
 from ctc.compiler.plan import Plan
 from ctc.events import ALERT_FIELDS
-from ctc.runtime.stores.records import iso_utc
+from ctc.sinks.stores.records import iso_utc
 
 if TYPE_CHECKING:
     from ctc.runtime.lake import Lake
-    from ctc.runtime.stores.base import AlertStore
+    from ctc.sinks.stores.base import AlertStore
 
 #: Chart series of the dashboard: module → (series kind, value column, exchange column or
 #: None for a cross-exchange series, extra columns).

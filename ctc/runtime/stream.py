@@ -135,7 +135,7 @@ class StreamRunner:
         say: Say | None = None,
     ) -> None:
         from ctc.runtime.quality import load_rules
-        from ctc.runtime.stores.factory import open_store
+        from ctc.sinks.stores.factory import open_store
 
         self.spark = spark
         self.options = options
