@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ctc.runtime.lake import Lake, ensure_core_tables
+from ctc.sinks.lake.local import Lake, ensure_core_tables
 
 
 def trades(n: int, seed: int = 0) -> pa.Table:

@@ -24,7 +24,7 @@ from ctc.events import ALERT_FIELDS
 from ctc.sinks.stores.records import iso_utc
 
 if TYPE_CHECKING:
-    from ctc.runtime.lake import Lake
+    from ctc.sinks.lake.local import Lake
     from ctc.sinks.stores.base import AlertStore
 
 #: Chart series of the dashboard: module → (series kind, value column, exchange column or

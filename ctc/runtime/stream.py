@@ -42,7 +42,7 @@ from ctc.runtime.incremental import (
     plan_frames,
     watermarks,
 )
-from ctc.runtime.lake import RAW_TRADES
+from ctc.sinks.lake.local import RAW_TRADES
 from ctc.runtime.market import fold
 from ctc.runtime.publish import Publisher, alert_records, iso_from_us
 from ctc.runtime.quality import CheckColumns, check_columns
@@ -154,7 +154,7 @@ class StreamRunner:
         self.state = StateStore(self.checkpoint, self.rules.dedupe_within.seconds * 1_000_000)
         lake = None
         if options.lake is not None:
-            from ctc.runtime.lake import Lake, ensure_core_tables, ensure_plan_tables
+            from ctc.sinks.lake.local import Lake, ensure_core_tables, ensure_plan_tables
 
             lake = Lake(options.lake)
             ensure_core_tables(lake)

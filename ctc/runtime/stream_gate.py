@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ctc.events import TRADE_EVENT_FIELDS
 from ctc.runtime.dedupe import SeenIds
-from ctc.runtime.lake import ARROW_TIMESTAMP, DEAD_LETTERS, RAW_TRADES
+from ctc.sinks.lake.local import ARROW_TIMESTAMP, DEAD_LETTERS, RAW_TRADES
 from ctc.runtime.quality import (
     CheckColumns,
     check_columns,

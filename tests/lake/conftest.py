@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ctc.runtime.lake import Lake
+from ctc.sinks.lake.local import Lake
 
 ROOT = Path(__file__).resolve().parents[2]
 

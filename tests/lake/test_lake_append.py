@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from lake_helpers import UTC, alerts, ids_of
 
-from ctc.runtime.lake import (
+from ctc.sinks.lake.local import (
     ARROW_TIMESTAMP,
     BATCH_KEY_PROPERTY,
     Lake,

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from lake_helpers import UTC
 
-from ctc.runtime.lake import ARROW_TIMESTAMP, Lake, ensure_core_tables
+from ctc.sinks.lake.local import ARROW_TIMESTAMP, Lake, ensure_core_tables
 
 pytestmark = pytest.mark.spark
 

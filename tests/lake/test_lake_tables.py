@@ -9,7 +9,7 @@ import pytest
 from lake_helpers import alerts
 
 from ctc.events import ALERT_FIELDS, TRADE_EVENT_FIELDS
-from ctc.runtime.lake import (
+from ctc.sinks.lake.local import (
     ANOMALY_ALERTS,
     CORE_TABLES,
     DEAD_LETTERS,

@@ -13,7 +13,7 @@ import pytest
 from broken_expectations import DUPLICATE, EXPECTED, PASSED
 from streamkit import SMALL, options, run_stream
 
-from ctc.runtime.lake import Lake
+from ctc.sinks.lake.local import Lake
 
 pytestmark = pytest.mark.spark
 

@@ -90,7 +90,7 @@ def _kill_when(proc: subprocess.Popen[bytes], work: Path, batch: int, delay: flo
 
 
 def _lake_rows(work: Path) -> dict[str, list[tuple[Any, ...]]]:
-    from ctc.runtime.lake import Lake
+    from ctc.sinks.lake.local import Lake
 
     lake = Lake(work / "lake")
     out = {}
@@ -138,7 +138,7 @@ def test_kill_and_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert _lake_rows(crashed) == _lake_rows(clean)
 
     # the lake keeps every micro-batch as a snapshot: an earlier one reads fewer alerts
-    from ctc.runtime.lake import Lake
+    from ctc.sinks.lake.local import Lake
 
     lake = Lake(clean / "lake")
     snaps = lake.snapshots("anomaly_alerts")

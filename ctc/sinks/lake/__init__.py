@@ -1,0 +1,1 @@
+"""The lake: ctc's Iceberg tables (see docs/lake.md)."""
