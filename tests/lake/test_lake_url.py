@@ -204,7 +204,8 @@ def test_partitioning_read_from_describe_rows() -> None:
         ("", ""),
         ("# Partitioning", ""),
         ("Part 0", "days(detected_at)"),
-        ("Part 1", "alert_type"),
+        ("Part 1", "identity(`alert_type`)"),
+        ("Part 2", "symbol"),
         ("", ""),
         ("# Metadata Columns", ""),
         ("_spec_id", "int"),
@@ -212,6 +213,7 @@ def test_partitioning_read_from_describe_rows() -> None:
     assert describe_partitioning_rows(iceberg) == (
         ("detected_at", "day"),
         ("alert_type", "identity"),
+        ("symbol", "identity"),
     )
     session = [
         ("id", "string"),

@@ -238,7 +238,10 @@ def describe_partitioning_rows(rows: list[tuple[str, str]]) -> tuple[tuple[str, 
             section = name
             continue
         if section == "# Partitioning" and name.startswith("Part "):
-            out.append(parse_partition(value.replace("`", "")))
+            value = value.replace("`", "")
+            if value.startswith("identity(") and value.endswith(")"):
+                value = value[len("identity(") : -1]
+            out.append(parse_partition(value))
         elif section == "# Partition Information":
             out.append((name.replace("`", ""), "identity"))
     return tuple(out)
