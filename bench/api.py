@@ -25,8 +25,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ctc.runtime.stores.sqlite_store import SqliteAlertStore
 from ctc.serve.sample import fill_store
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "serve"))

@@ -1,7 +1,7 @@
 """Time to append trade rows to the local lake (pyiceberg, SQLite catalog).
 
 Run: .venv/bin/python bench/lake.py [--rows 100000] [--repeat 5]
-Prints the seconds of Lake.append of N raw_trades rows (fresh batch key each run; the
+Prints the seconds of LocalLake.append of N raw_trades rows (fresh batch key each run; the
 first run also creates the table's first data files), and of a replayed key (a no-op).
 """
 
@@ -16,7 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ctc.runtime.lake import Lake, ensure_core_tables
+from ctc.sinks.lake.local import LocalLake
+from ctc.sinks.lake.tables import ensure_core_tables
 
 
 def trades(n: int, seed: int = 0) -> pa.Table:
@@ -53,7 +54,7 @@ def main() -> None:
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        lake = Lake(Path(tmp) / "warehouse")
+        lake = LocalLake(Path(tmp) / "warehouse")
         ensure_core_tables(lake)
         rows = trades(args.rows)
         times = []

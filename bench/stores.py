@@ -24,9 +24,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ctc.runtime.stores.base import AlertStore
-from ctc.runtime.stores.dynamodb_store import DynamoDBAlertStore
-from ctc.runtime.stores.sqlite_store import SqliteAlertStore
+from ctc.sinks.stores.base import AlertStore
+from ctc.sinks.stores.dynamodb_store import DynamoDBAlertStore
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TYPES = ("volume_spike", "whale_trade", "spread_divergence", "accumulation_signal")

@@ -418,9 +418,9 @@ def demo(
     from ctc.compiler import compile_paths
     from ctc.runtime.landing import publish_file
     from ctc.runtime.spark import get_spark
-    from ctc.runtime.stores.factory import open_store
     from ctc.runtime.stream import RunOptions, StreamRunner, stderr_say
     from ctc.simulate import simulate
+    from ctc.sinks.stores.factory import open_store
 
     for part in ("landing", "checkpoint", "lake", "alerts.db", "status.json"):
         target = workdir / part
@@ -445,7 +445,7 @@ def demo(
         landing=workdir / "landing",
         checkpoint=workdir / "checkpoint",
         store_url=store_url,
-        lake=workdir / "lake",
+        lake=str(workdir / "lake"),
         quality=detectors_dir / "quality.yaml",
         status_path=workdir / "status.json",
         until_idle=True,
@@ -565,7 +565,9 @@ def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
     "--lake",
     default="var/lake",
     show_default=True,
-    help="Iceberg warehouse folder (SQLite catalog), or 'none'.",
+    help="Lake: a warehouse folder (pyiceberg, SQLite catalog), "
+    "glue://DATABASE?warehouse=s3://BUCKET/PREFIX (Spark's Iceberg catalog on AWS Glue; "
+    "needs the Iceberg jars), hadoop://DATABASE?warehouse=URI, or 'none'.",
 )
 @click.option(
     "--quality",
@@ -630,14 +632,16 @@ def run(
     from ctc.compiler import compile_paths
     from ctc.runtime.spark import get_spark
     from ctc.runtime.stream import RunOptions, StreamRunner, stderr_say
+    from ctc.sinks.lake.factory import parse_lake_url
 
+    target = parse_lake_url(lake)  # a bad URL fails here, before Spark starts
     specs = list(paths) or tier_specs(detectors_dir, tier)
     plans = compile_paths(specs, with_dependencies=True)
     options = RunOptions(
         landing=landing,
         checkpoint=checkpoint,
         store_url=store_url,
-        lake=None if lake == "none" else Path(lake),
+        lake=lake,
         quality=quality or detectors_dir / "quality.yaml",
         status_path=status_path,
         until_idle=until_idle,
@@ -647,7 +651,8 @@ def run(
         cloudwatch_namespace=cloudwatch_namespace,
     )
     stderr_say(f"{len(plans)} detectors compiled; starting Spark; reading {landing}")
-    runner = StreamRunner(get_spark("ctc-run"), plans, options, stderr_say)
+    spark = get_spark("ctc-run", conf=target.spark_conf())
+    runner = StreamRunner(spark, plans, options, stderr_say)
     totals = runner.run()
     per_module = ", ".join(f"{k} {v}" for k, v in sorted(totals.by_module.items()))
     click.echo(

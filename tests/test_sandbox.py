@@ -75,7 +75,7 @@ def test_the_runtime_checks_the_reference_path_again(tmp_path: Path) -> None:
 
 # -- reserved names (holes 2, 3) ----------------------------------------------------------
 def test_core_lake_tables_match_the_lake() -> None:
-    from ctc.runtime.lake import CORE_TABLES
+    from ctc.sinks.lake.tables import CORE_TABLES
 
     assert set(CORE_LAKE_TABLES) == {t.name for t in CORE_TABLES}
 

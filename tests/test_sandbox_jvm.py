@@ -85,9 +85,7 @@ def _guarded_script(guard: bool) -> str:
         "spark = SparkSession.builder.master('local[1]').appName('ctc-unguarded').getOrCreate()\n"
     )
     return (
-        "import subprocess\n"
-        + start
-        + "fd = spark.sparkContext._gateway.proc.stdin.fileno()\n"
+        "import subprocess\n" + start + "fd = spark.sparkContext._gateway.proc.stdin.fileno()\n"
         "holder = subprocess.Popen(['sleep', '600'], pass_fds=[fd])\n"
         "print(holder.pid, flush=True)\n"
         "spark.range(10**12).selectExpr('sum(id * id)').collect()  # busy until killed\n"

@@ -29,7 +29,7 @@ ALERTS = SourceSchema("alerts", dict(ALERT_FIELDS), "detected_at", "alert_id")
 #: Views every run shares: the input streams and the alert stream.
 SHARED_VIEWS: tuple[str, ...] = (*STREAMS, ALERTS.view)
 
-#: The lake's own tables (ctc.runtime.lake.CORE_TABLES; a test keeps the two in step).
+#: The lake's own tables (ctc.sinks.lake.tables.CORE_TABLES; a test keeps the two in step).
 CORE_LAKE_TABLES: tuple[str, ...] = ("anomaly_alerts", "raw_trades", "dead_letters")
 
 

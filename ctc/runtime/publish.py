@@ -1,13 +1,17 @@
 """The shared alert sink of the streaming runtime: what one micro-batch publishes.
 
-Everything arrives here as Arrow tables already on the driver (the batch's one collect),
-so publishing starts no Spark job:
+The detectors' results arrive here as Arrow tables already on the driver (the batch's
+collect); the passed trades come both as Arrow and as a Spark DataFrame over the gate's
+cache:
 
 * the hot store: every alert (upsert by alert_id), the dashboard's chart series
   (60 s volumes of MOD-001, spreads of MOD-003), the latest price and 1 h volume per
   symbol and exchange;
-* the lake: ``anomaly_alerts``, ``raw_trades``, ``dead_letters`` and each module's
-  table, appended once per batch key (a replayed batch writes nothing twice).
+* the lake (:mod:`ctc.sinks.lake`): ``anomaly_alerts``, ``raw_trades``, ``dead_letters``
+  and each module's table, appended once per batch key (a replayed batch writes nothing
+  twice). The local lake writes the Arrow tables with pyiceberg (no Spark job); a
+  Spark-catalog lake writes the passed trades from the DataFrame (nothing collected) and
+  the small Arrow results as local DataFrames.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ import pyarrow.compute as pc
 
 from ctc.compiler.plan import Plan
 from ctc.events import ALERT_FIELDS
-from ctc.runtime.stores.records import iso_utc
+from ctc.sinks.stores.records import iso_utc
 
 if TYPE_CHECKING:
-    from ctc.runtime.lake import Lake
-    from ctc.runtime.stores.base import AlertStore
+    from pyspark.sql import DataFrame
+
+    from ctc.sinks.lake.base import Lake, Rows
+    from ctc.sinks.stores.base import AlertStore
 
 #: Chart series of the dashboard: module → (series kind, value column, exchange column or
 #: None for a cross-exchange series, extra columns).
@@ -118,8 +124,13 @@ class Publisher:
         outputs: Sequence[tuple[Plan, pa.Table]],
         passed: pa.Table,
         dead_letters: pa.Table,
+        passed_frame: DataFrame | None = None,
     ) -> None:
-        """Append the batch to every lake table, once per ``batch_key``."""
+        """Append the batch to every lake table, once per ``batch_key``.
+
+        The passed trades are written from ``passed_frame`` (the same rows in Spark) when
+        the lake writes DataFrames without collecting them, from ``passed`` otherwise.
+        """
         if self.lake is None:
             return
         tables = [a.select(list(ALERT_FIELDS)) for a in alerts if a.num_rows]
@@ -128,7 +139,10 @@ class Publisher:
             self.lake.append(
                 "anomaly_alerts", pa.concat_tables([t.cast(schema) for t in tables]), batch_key
             )
-        self.lake.append("raw_trades", passed, batch_key)
+        trades: Rows = passed
+        if passed_frame is not None and passed.num_rows and self.lake.writes_frames:
+            trades = passed_frame
+        self.lake.append("raw_trades", trades, batch_key)
         self.lake.append("dead_letters", dead_letters, batch_key)
         for plan, output in outputs:
             if output.num_rows:

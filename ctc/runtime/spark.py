@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,10 +39,14 @@ def settings() -> dict[str, str]:
     }
 
 
-def get_spark(app_name: str = "ctc", master: str | None = None) -> SparkSession:
+def get_spark(
+    app_name: str = "ctc", master: str | None = None, conf: Mapping[str, str] | None = None
+) -> SparkSession:
     """Return the process's SparkSession, creating it with ctc's settings on first use.
 
-    ``master`` defaults to ``$CTC_SPARK_MASTER`` or ``local[2]``. JVM options only take
+    ``master`` defaults to ``$CTC_SPARK_MASTER`` or ``local[2]``. ``conf``: more settings,
+    e.g. a Spark-catalog lake's (:meth:`ctc.sinks.lake.factory.LakeTarget.spark_conf`:
+    the Iceberg catalog, extensions and jars). JVM options and jars only take
     effect when this call starts the JVM; later calls reuse the running session. The JVM
     is guarded to die with this process (:mod:`ctc.runtime.jvm_guard`), and Spark's own
     log is silent unless ``ctc --verbose``.
@@ -56,7 +61,7 @@ def get_spark(app_name: str = "ctc", master: str | None = None) -> SparkSession:
     builder = SparkSession.builder.appName(app_name).master(
         master or os.environ.get("CTC_SPARK_MASTER", "local[2]")
     )
-    for key, value in {**BASE_CONF, **settings()}.items():
+    for key, value in {**BASE_CONF, **settings(), **(conf or {})}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR" if verbose() else "OFF")

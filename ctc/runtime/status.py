@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ctc.runtime.hadoop_fs import CheckpointFS
-    from ctc.runtime.stores.base import AlertStore
+    from ctc.sinks.stores.base import AlertStore
 
 
 @dataclass

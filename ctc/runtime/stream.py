@@ -43,7 +43,6 @@ from ctc.runtime.incremental import (
     plan_frames,
     watermarks,
 )
-from ctc.runtime.lake import RAW_TRADES
 from ctc.runtime.market import fold
 from ctc.runtime.publish import Publisher, alert_records, iso_from_us
 from ctc.runtime.quality import CheckColumns, check_columns
@@ -51,6 +50,7 @@ from ctc.runtime.sources import ddl, empty, empty_frame, empty_onchain, read_ref
 from ctc.runtime.state import RunState, StateStore
 from ctc.runtime.status import RunTotals, StatusOutlets, pending_files, stderr_say
 from ctc.runtime.stream_gate import GatedBatch, empty_gate, gate_batch
+from ctc.sinks.lake.tables import RAW_TRADES
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -74,7 +74,8 @@ class RunOptions:
     #: a local folder or a URI (``s3://bucket/prefix`` on EMR)
     checkpoint: Path | str
     store_url: str
-    lake: Path | None
+    #: a lake URL (ctc.sinks.lake.factory); None or "none": no lake
+    lake: str | None
     quality: Path
     status_path: Path
     until_idle: bool = False
@@ -145,7 +146,7 @@ class StreamRunner:
         say: Say | None = None,
     ) -> None:
         from ctc.runtime.quality import load_rules
-        from ctc.runtime.stores.factory import open_store
+        from ctc.sinks.stores.factory import open_store
 
         self.spark = spark
         self.options = options
@@ -167,11 +168,11 @@ class StreamRunner:
         self.store = open_store(options.store_url)
         self.checkpoint = CheckpointFS(spark, options.checkpoint)
         self.state = StateStore(self.checkpoint, self.rules.dedupe_within.seconds * 1_000_000)
-        lake = None
-        if options.lake is not None:
-            from ctc.runtime.lake import Lake, ensure_core_tables, ensure_plan_tables
+        from ctc.sinks.lake.factory import open_lake
+        from ctc.sinks.lake.tables import ensure_core_tables, ensure_plan_tables
 
-            lake = Lake(options.lake)
+        lake = open_lake(options.lake, spark)
+        if lake is not None:
             ensure_core_tables(lake)
             ensure_plan_tables(lake, self.plans)
         self.publisher = Publisher(self.store, lake)
@@ -375,7 +376,7 @@ class StreamRunner:
         mark = time.perf_counter()
         batch_key = f"{batch_id}" + ("-flush" if flush else "")
         self.publisher.lake_tables(
-            batch_key, alert_tables, outputs, gated.passed, gated.dead_letters
+            batch_key, alert_tables, outputs, gated.passed, gated.dead_letters, gated.passed_frame
         )
         phases["lake"] = time.perf_counter() - mark
 

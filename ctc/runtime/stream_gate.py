@@ -21,7 +21,6 @@ import pyarrow.compute as pc
 
 from ctc.events import TRADE_EVENT_FIELDS
 from ctc.runtime.dedupe import SeenIds
-from ctc.runtime.lake import ARROW_TIMESTAMP, DEAD_LETTERS, RAW_TRADES
 from ctc.runtime.quality import (
     CheckColumns,
     check_columns,
@@ -30,6 +29,7 @@ from ctc.runtime.quality import (
     late_column,
 )
 from ctc.runtime.quality_rules import REASONS, QualityRules
+from ctc.sinks.lake.tables import ARROW_TIMESTAMP, DEAD_LETTERS, RAW_TRADES
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -11,8 +11,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ctc.runtime.stores.base import AlertStore
 from ctc.serve.handler import DEFAULT_APP, dumps, handle
+from ctc.sinks.stores.base import AlertStore
 
 _STORE: AlertStore | None = None
 
@@ -20,7 +20,7 @@ _STORE: AlertStore | None = None
 def _store() -> AlertStore:
     global _STORE
     if _STORE is None:
-        from ctc.runtime.stores.factory import open_store
+        from ctc.sinks.stores.factory import open_store
 
         url = os.environ.get("CTC_STORE_URL")
         if not url:

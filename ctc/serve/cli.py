@@ -39,8 +39,8 @@ def serve_command(
 
     The API is described at /api/openapi.json (docs/api.md). Stop with Ctrl-C.
     """
-    from ctc.runtime.stores.factory import open_store
     from ctc.serve.server import STATIC_DIR, make_server
+    from ctc.sinks.stores.factory import open_store
 
     try:
         store = open_store(store_url)

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ctc.runtime.stores.base import AlertStore
-from ctc.runtime.stores.cursor import decode_cursor
+from ctc.sinks.stores.base import AlertStore
+from ctc.sinks.stores.cursor import decode_cursor
 
 Headers = dict[str, str]
 Response = tuple[int, Headers, Any]

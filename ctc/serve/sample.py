@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ctc.runtime.stores.base import AlertStore
+from ctc.sinks.stores.base import AlertStore
 
 SYMBOLS = {"BTC-USDT": 67_400.0, "ETH-USDT": 3_450.0, "SOL-USDT": 148.0}
 EXCHANGES = ("binance", "coinbase")
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> None:
     """``python -m ctc.serve.sample STORE_URL [--hours H] [--seed N] [--extra-whales N]``."""
     import argparse
 
-    from ctc.runtime.stores.factory import open_store
+    from ctc.sinks.stores.factory import open_store
 
     parser = argparse.ArgumentParser(prog="python -m ctc.serve.sample", description=__doc__)
     parser.add_argument("store_url")

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ctc.runtime.stores.base import AlertStore
 from ctc.serve.handler import BASE_HEADERS, DEFAULT_APP, dumps, handle, is_api_path
+from ctc.sinks.stores.base import AlertStore
 
 #: The built dashboard (scripts/build-dashboard.sh writes it).
 STATIC_DIR = Path(__file__).with_name("static")

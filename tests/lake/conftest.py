@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from ctc.runtime.lake import Lake
+from ctc.sinks.lake.local import LocalLake
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> Lake:
+def lake(tmp_path: Path) -> LocalLake:
     """An empty lake (SQLite catalog + warehouse folder) in the test's temp dir."""
-    return Lake(tmp_path / "warehouse")
+    return LocalLake(tmp_path / "warehouse")
 
 
 @pytest.fixture(scope="session")

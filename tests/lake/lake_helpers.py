@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pyarrow as pa
+
+from ctc.sinks.lake.tables import TableDef
 
 UTC = dt.UTC
 
@@ -34,3 +37,10 @@ def alerts(
 def ids_of(table: pa.Table, column: str = "alert_id") -> list[str]:
     """The sorted values of one column."""
     return sorted(table.column(column).to_pylist())
+
+
+def table_def(
+    name: str, columns: Sequence[tuple[str, str]], partition_by: Sequence[str] = ()
+) -> TableDef:
+    """A TableDef from lists, as the tests write them."""
+    return TableDef(name, tuple(columns), tuple(partition_by))

@@ -8,38 +8,33 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pytest
-from lake_helpers import UTC, alerts, ids_of
+from lake_helpers import UTC, alerts, ids_of, table_def
 
-from ctc.runtime.lake import (
-    ARROW_TIMESTAMP,
-    BATCH_KEY_PROPERTY,
-    Lake,
-    LakeError,
-    LakeSchemaError,
-    ensure_core_tables,
-    spark_iceberg_conf,
-)
+from ctc.sinks.lake.base import BATCH_KEY_PROPERTY, LakeError, LakeSchemaError
+from ctc.sinks.lake.local import LocalLake
+from ctc.sinks.lake.spark_conf import spark_iceberg_conf
+from ctc.sinks.lake.tables import ARROW_TIMESTAMP, ensure_core_tables
 
 
 @pytest.fixture
-def core(lake: Lake) -> Lake:
+def core(lake: LocalLake) -> LocalLake:
     """A lake with the core tables."""
     ensure_core_tables(lake)
     return lake
 
 
-def test_same_batch_key_twice_does_not_double(core: Lake) -> None:
+def test_same_batch_key_twice_does_not_double(core: LocalLake) -> None:
     assert core.append("anomaly_alerts", alerts(["a", "b"]), "mod-002:7") is True
     assert core.append("anomaly_alerts", alerts(["a", "b"]), "mod-002:7") is False
     assert ids_of(core.read("anomaly_alerts")) == ["a", "b"]
-    # the key survives a restart (a new Lake on the same warehouse)
-    again = Lake(core.warehouse)
+    # the key survives a restart (a new LocalLake on the same warehouse)
+    again = LocalLake(core.warehouse)
     assert again.append("anomaly_alerts", alerts(["a", "b"]), "mod-002:7") is False
     assert again.read("anomaly_alerts").num_rows == 2
     assert again.has_batch("anomaly_alerts", "mod-002:7")
 
 
-def test_different_batch_keys_add_and_are_recorded(core: Lake) -> None:
+def test_different_batch_keys_add_and_are_recorded(core: LocalLake) -> None:
     assert core.append("anomaly_alerts", alerts(["a", "b"]), "q:1")
     assert core.append("anomaly_alerts", alerts(["c"]), "q:2")
     assert ids_of(core.read("anomaly_alerts")) == ["a", "b", "c"]
@@ -55,13 +50,13 @@ def test_different_batch_keys_add_and_are_recorded(core: Lake) -> None:
     assert current.summary[BATCH_KEY_PROPERTY] == "q:2"
 
 
-def test_keys_are_per_table(core: Lake) -> None:
+def test_keys_are_per_table(core: LocalLake) -> None:
     assert core.append("anomaly_alerts", alerts(["a"]), "k")
     trades = pa.table({"event_id": ["e1"], "symbol": ["BTC-USDT"]})
     assert core.append("raw_trades", trades, "k")
 
 
-def test_empty_rows_record_nothing(core: Lake) -> None:
+def test_empty_rows_record_nothing(core: LocalLake) -> None:
     assert core.append("anomaly_alerts", alerts([]), "empty") is False
     assert core.snapshots("anomaly_alerts") == []
     assert core.read("anomaly_alerts").num_rows == 0
@@ -69,7 +64,7 @@ def test_empty_rows_record_nothing(core: Lake) -> None:
     assert core.append("anomaly_alerts", alerts(["a"]), "empty") is True
 
 
-def test_time_travel_reads_earlier_rows(core: Lake) -> None:
+def test_time_travel_reads_earlier_rows(core: LocalLake) -> None:
     core.append("anomaly_alerts", alerts(["a", "b"]), "1")
     first = core.snapshots("anomaly_alerts")[0]["id"]
     core.append("anomaly_alerts", alerts(["c", "d"]), "2")
@@ -79,7 +74,7 @@ def test_time_travel_reads_earlier_rows(core: Lake) -> None:
         core.read("anomaly_alerts", snapshot_id=42)
 
 
-def test_timestamps_exact_to_the_microsecond_and_utc(core: Lake) -> None:
+def test_timestamps_exact_to_the_microsecond_and_utc(core: LocalLake) -> None:
     instant = dt.datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=UTC)
     old = dt.datetime(1969, 12, 31, 23, 59, 59, 1, tzinfo=UTC)
     ny = ZoneInfo("America/New_York")
@@ -119,8 +114,8 @@ def test_timestamps_exact_to_the_microsecond_and_utc(core: Lake) -> None:
     assert days == {dt.date(2026, 3, 1), dt.date(1969, 12, 31)}
 
 
-def test_ms_and_second_timestamps_and_dates(lake: Lake) -> None:
-    lake.ensure_table("t", [("ts", "timestamp"), ("d", "date")])
+def test_ms_and_second_timestamps_and_dates(lake: LocalLake) -> None:
+    lake.ensure_table(table_def("t", [("ts", "timestamp"), ("d", "date")]))
     rows = pa.table(
         {
             "ts": pa.array([1_700_000_000_123], pa.timestamp("ms", tz="UTC")),
@@ -133,7 +128,7 @@ def test_ms_and_second_timestamps_and_dates(lake: Lake) -> None:
     assert out["d"] == dt.date(2026, 1, 2)
 
 
-def test_numbers_cast_to_declared_types(core: Lake) -> None:
+def test_numbers_cast_to_declared_types(core: LocalLake) -> None:
     rows = pa.table(
         {
             "event_id": ["e"],
@@ -159,7 +154,7 @@ def test_numbers_cast_to_declared_types(core: Lake) -> None:
         core.append("anomaly_alerts", pa.table({"alert_id": ["z"], "ttl_epoch": [6.5]}), "frac")
 
 
-def test_rows_that_do_not_fit_are_errors(core: Lake) -> None:
+def test_rows_that_do_not_fit_are_errors(core: LocalLake) -> None:
     with pytest.raises(LakeSchemaError, match=r"columns the table lacks: \['surprise'\]"):
         core.append("anomaly_alerts", alerts(["a"]).append_column("surprise", pa.array([1])), "x")
     with pytest.raises(LakeSchemaError, match=r"'price'.*string"):
@@ -176,7 +171,7 @@ def test_rows_that_do_not_fit_are_errors(core: Lake) -> None:
     assert core.snapshots("anomaly_alerts") == [] and core.snapshots("raw_trades") == []
 
 
-def test_null_typed_and_dictionary_columns(core: Lake) -> None:
+def test_null_typed_and_dictionary_columns(core: LocalLake) -> None:
     rows = pa.table(
         {
             "alert_id": pa.array(["a", "b"]).dictionary_encode(),
@@ -188,7 +183,7 @@ def test_null_typed_and_dictionary_columns(core: Lake) -> None:
     assert ids_of(out) == ["a", "b"] and out.column("exchange").null_count == 2
 
 
-def test_concurrent_appends_from_threads(core: Lake) -> None:
+def test_concurrent_appends_from_threads(core: LocalLake) -> None:
     results: list[bool] = []
     errors: list[BaseException] = []
 
@@ -209,11 +204,11 @@ def test_concurrent_appends_from_threads(core: Lake) -> None:
     assert core.read("anomaly_alerts").num_rows == 13
 
 
-def test_same_key_from_separate_lake_objects_in_threads(core: Lake) -> None:
-    lakes = [Lake(core.warehouse) for _ in range(4)]
+def test_same_key_from_separate_lake_objects_in_threads(core: LocalLake) -> None:
+    lakes = [LocalLake(core.warehouse) for _ in range(4)]
     results: list[bool] = []
 
-    def write(lk: Lake) -> None:
+    def write(lk: LocalLake) -> None:
         for j in range(3):
             results.append(lk.append("anomaly_alerts", alerts([f"s{j}"]), f"same:{j}"))
 
@@ -226,8 +221,8 @@ def test_same_key_from_separate_lake_objects_in_threads(core: Lake) -> None:
     assert ids_of(core.read("anomaly_alerts")) == ["s0", "s1", "s2"]
 
 
-def test_two_lake_objects_same_warehouse(core: Lake) -> None:
-    other = Lake(core.warehouse)
+def test_two_lake_objects_same_warehouse(core: LocalLake) -> None:
+    other = LocalLake(core.warehouse)
     assert other.append("anomaly_alerts", alerts(["a"]), "1")
     assert core.append("anomaly_alerts", alerts(["b"]), "2")
     assert core.append("anomaly_alerts", alerts(["a"]), "1") is False

@@ -1,4 +1,4 @@
-"""The runtime's path: a Spark DataFrame → toArrow() → Lake.append, with a real session."""
+"""The runtime's path: a Spark DataFrame → toArrow() → LocalLake.append, with a real session."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import pyarrow as pa
 import pytest
 from lake_helpers import UTC
 
-from ctc.runtime.lake import ARROW_TIMESTAMP, Lake, ensure_core_tables
+from ctc.sinks.lake.local import LocalLake
+from ctc.sinks.lake.tables import ARROW_TIMESTAMP, ensure_core_tables
 
 pytestmark = pytest.mark.spark
 
 
-def test_spark_alerts_round_trip(spark: Any, lake: Lake) -> None:
+def test_spark_alerts_round_trip(spark: Any, lake: LocalLake) -> None:
     ensure_core_tables(lake)
     df = spark.sql(
         """
@@ -54,7 +55,7 @@ def test_spark_alerts_round_trip(spark: Any, lake: Lake) -> None:
     assert days == {dt.date(2026, 2, 3), dt.date(2026, 2, 4)}
 
 
-def test_spark_trades_round_trip_with_int_and_missing_columns(spark: Any, lake: Lake) -> None:
+def test_spark_trades_round_trip_with_int_and_missing_columns(spark: Any, lake: LocalLake) -> None:
     ensure_core_tables(lake)
     df = spark.sql(
         """
@@ -77,7 +78,7 @@ def test_spark_trades_round_trip_with_int_and_missing_columns(spark: Any, lake: 
     }
 
 
-def test_empty_spark_batch_writes_nothing(spark: Any, lake: Lake) -> None:
+def test_empty_spark_batch_writes_nothing(spark: Any, lake: LocalLake) -> None:
     ensure_core_tables(lake)
     df = spark.sql("SELECT 'a' AS alert_id, current_timestamp() AS detected_at").limit(0)
     assert lake.append("anomaly_alerts", df.toArrow(), "empty:0") is False

@@ -1,4 +1,4 @@
-"""Lake tables: core and plan tables, partition specs, schema evolution and mismatches."""
+"""LocalLake tables: core and plan tables, partition specs, schema evolution and mismatches."""
 
 from __future__ import annotations
 
@@ -6,17 +6,16 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from lake_helpers import alerts
+from lake_helpers import alerts, table_def
 
 from ctc.events import ALERT_FIELDS, TRADE_EVENT_FIELDS
-from ctc.runtime.lake import (
+from ctc.sinks.lake.base import LakeError, LakeSchemaError
+from ctc.sinks.lake.local import LocalLake
+from ctc.sinks.lake.tables import (
     ANOMALY_ALERTS,
     CORE_TABLES,
     DEAD_LETTERS,
     RAW_TRADES,
-    Lake,
-    LakeError,
-    LakeSchemaError,
     ensure_core_tables,
     ensure_plan_tables,
     parse_partition,
@@ -24,7 +23,7 @@ from ctc.runtime.lake import (
 )
 
 
-def spec_of(lake: Lake, name: str) -> list[tuple[str, str, str]]:
+def spec_of(lake: LocalLake, name: str) -> list[tuple[str, str, str]]:
     """(partition field name, transform, source column) of a table's current spec."""
     table = lake.table(name)
     schema = table.schema()
@@ -34,7 +33,7 @@ def spec_of(lake: Lake, name: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def columns_of(lake: Lake, name: str) -> list[tuple[str, str]]:
+def columns_of(lake: LocalLake, name: str) -> list[tuple[str, str]]:
     """(name, Iceberg type) of a table's current schema."""
     return [(f.name, str(f.field_type)) for f in lake.table(name).schema().fields]
 
@@ -61,7 +60,7 @@ def test_core_table_constants_follow_events_and_modules() -> None:
     assert DEAD_LETTERS.partition_by == ("reason", "day(received_at)")
 
 
-def test_core_tables_created_with_declared_specs(lake: Lake) -> None:
+def test_core_tables_created_with_declared_specs(lake: LocalLake) -> None:
     assert ensure_core_tables(lake) == ["anomaly_alerts", "raw_trades", "dead_letters"]
     assert lake.tables() == ["anomaly_alerts", "dead_letters", "raw_trades"]
     assert spec_of(lake, "anomaly_alerts") == [
@@ -85,11 +84,11 @@ def test_core_tables_created_with_declared_specs(lake: Lake) -> None:
     assert not any(f.required for t in CORE_TABLES for f in lake.table(t.name).schema().fields)
 
 
-def test_ensure_is_idempotent_and_survives_reopening(lake: Lake) -> None:
+def test_ensure_is_idempotent_and_survives_reopening(lake: LocalLake) -> None:
     ensure_core_tables(lake)
     before = lake.table("anomaly_alerts").metadata
     ensure_core_tables(lake)
-    again = Lake(lake.warehouse)  # a restarted runtime
+    again = LocalLake(lake.warehouse)  # a restarted runtime
     ensure_core_tables(again)
     after = again.table("anomaly_alerts").metadata
     assert after.current_schema_id == before.current_schema_id
@@ -108,7 +107,7 @@ def _plan_is_sound(plan: Any) -> bool:
     return True
 
 
-def test_every_sound_plan_table_is_created_as_declared(lake: Lake, plans: list[Any]) -> None:
+def test_every_sound_plan_table_is_created_as_declared(lake: LocalLake, plans: list[Any]) -> None:
     sound = [p for p in plans if _plan_is_sound(p)]
     assert sound == plans  # every time partition is over a timestamp column
     created = ensure_plan_tables(lake, plans, strict=False)
@@ -126,47 +125,47 @@ def test_every_sound_plan_table_is_created_as_declared(lake: Lake, plans: list[A
     assert spec_of(lake, "labeled_wallets") == []
 
 
-def test_all_plan_tables_create_cleanly(lake: Lake, plans: list[Any]) -> None:
+def test_all_plan_tables_create_cleanly(lake: LocalLake, plans: list[Any]) -> None:
     ensure_plan_tables(lake, plans)
 
 
-def test_new_columns_are_added_and_old_rows_read_null(lake: Lake) -> None:
-    lake.ensure_table("t", [("id", "string"), ("n", "int")], ["id"])
+def test_new_columns_are_added_and_old_rows_read_null(lake: LocalLake) -> None:
+    lake.ensure_table(table_def("t", [("id", "string"), ("n", "int")], ["id"]))
     lake.append("t", pa.table({"id": ["a"], "n": [1]}), "b1")
-    lake.ensure_table("t", [("id", "string"), ("n", "int"), ("extra", "double")], ["id"])
+    lake.ensure_table(table_def("t", [("id", "string"), ("n", "int"), ("extra", "double")], ["id"]))
     assert columns_of(lake, "t") == [("id", "string"), ("n", "int"), ("extra", "double")]
     lake.append("t", pa.table({"id": ["b"], "extra": [2.5]}), "b2")
     rows = sorted(lake.read("t").to_pylist(), key=lambda r: r["id"])
     assert rows == [{"id": "a", "n": 1, "extra": None}, {"id": "b", "n": None, "extra": 2.5}]
 
 
-def test_columns_left_out_are_kept_not_dropped(lake: Lake) -> None:
-    lake.ensure_table("t", [("id", "string"), ("old", "string")])
-    lake.ensure_table("t", [("id", "string")])
+def test_columns_left_out_are_kept_not_dropped(lake: LocalLake) -> None:
+    lake.ensure_table(table_def("t", [("id", "string"), ("old", "string")]))
+    lake.ensure_table(table_def("t", [("id", "string")]))
     assert [c for c, _ in columns_of(lake, "t")] == ["id", "old"]
 
 
-def test_int_widens_to_bigint_in_place(lake: Lake) -> None:
-    lake.ensure_table("t", [("n", "int"), ("x", "float")])
+def test_int_widens_to_bigint_in_place(lake: LocalLake) -> None:
+    lake.ensure_table(table_def("t", [("n", "int"), ("x", "float")]))
     lake.append("t", pa.table({"n": pa.array([7], pa.int32())}), "b1")
-    lake.ensure_table("t", [("n", "bigint"), ("x", "double")])
+    lake.ensure_table(table_def("t", [("n", "bigint"), ("x", "double")]))
     assert columns_of(lake, "t") == [("n", "long"), ("x", "double")]
     lake.append("t", pa.table({"n": [2**40]}), "b2")
     assert sorted(lake.read("t").column("n").to_pylist()) == [7, 2**40]
 
 
-def test_incompatible_type_change_is_a_clear_error(lake: Lake) -> None:
-    lake.ensure_table("t", [("id", "string"), ("v", "double")])
+def test_incompatible_type_change_is_a_clear_error(lake: LocalLake) -> None:
+    lake.ensure_table(table_def("t", [("id", "string"), ("v", "double")]))
     with pytest.raises(LakeSchemaError, match=r"v: table has double, declared string"):
-        lake.ensure_table("t", [("id", "string"), ("v", "string"), ("new", "int")])
+        lake.ensure_table(table_def("t", [("id", "string"), ("v", "string"), ("new", "int")]))
     # nothing changed, not even the new column
     assert columns_of(lake, "t") == [("id", "string"), ("v", "double")]
 
 
-def test_different_partitioning_is_a_clear_error(lake: Lake) -> None:
-    lake.ensure_table("t", [("ts", "timestamp"), ("s", "string")], ["day(ts)", "s"])
+def test_different_partitioning_is_a_clear_error(lake: LocalLake) -> None:
+    lake.ensure_table(table_def("t", [("ts", "timestamp"), ("s", "string")], ["day(ts)", "s"]))
     with pytest.raises(LakeSchemaError, match=r"partitioned by \[day\(ts\), s\], declared \[s\]"):
-        lake.ensure_table("t", [("ts", "timestamp"), ("s", "string")], ["s"])
+        lake.ensure_table(table_def("t", [("ts", "timestamp"), ("s", "string")], ["s"]))
 
 
 @pytest.mark.parametrize(
@@ -180,10 +179,12 @@ def test_different_partitioning_is_a_clear_error(lake: Lake) -> None:
     ],
 )
 def test_bad_partitioning_is_rejected_before_creating(
-    lake: Lake, partition: str, message: str
+    lake: LocalLake, partition: str, message: str
 ) -> None:
     with pytest.raises(LakeSchemaError, match=message):
-        lake.ensure_table("t", [("ts", "timestamp"), ("s", "string"), ("d", "date")], [partition])
+        lake.ensure_table(
+            table_def("t", [("ts", "timestamp"), ("s", "string"), ("d", "date")], [partition])
+        )
     assert lake.tables() == []
 
 
@@ -195,18 +196,20 @@ def test_transform_spellings() -> None:
     assert parse_partition("month(ts)") == ("ts", "month")
 
 
-def test_month_and_hour_partitions(lake: Lake) -> None:
-    lake.ensure_table("t", [("ts", "timestamp"), ("d", "date")], ["hour(ts)", "month(d)"])
+def test_month_and_hour_partitions(lake: LocalLake) -> None:
+    lake.ensure_table(
+        table_def("t", [("ts", "timestamp"), ("d", "date")], ["hour(ts)", "month(d)"])
+    )
     assert spec_of(lake, "t") == [("ts_hour", "hour", "ts"), ("d_month", "month", "d")]
 
 
-def test_unknown_type_and_bad_names(lake: Lake) -> None:
+def test_unknown_type_and_bad_names(lake: LocalLake) -> None:
     with pytest.raises(LakeSchemaError, match="unsupported column type 'decimal"):
-        lake.ensure_table("t", [("x", "decimal(10,2)")])
+        lake.ensure_table(table_def("t", [("x", "decimal(10,2)")]))
     with pytest.raises(LakeSchemaError, match="repeated"):
-        lake.ensure_table("t", [("x", "int"), ("x", "int")])
+        lake.ensure_table(table_def("t", [("x", "int"), ("x", "int")]))
     with pytest.raises(LakeError, match="bad table name"):
-        lake.ensure_table("a.b", [("x", "int")])
+        lake.ensure_table(table_def("a.b", [("x", "int")]))
     with pytest.raises(LakeError, match=r"no lake table ctc\.missing"):
         lake.read("missing")
     with pytest.raises(LakeError, match=r"no lake table"):

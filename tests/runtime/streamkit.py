@@ -23,7 +23,7 @@ def options(
         landing=work / "landing",
         checkpoint=work / "checkpoint",
         store_url=f"sqlite:///{work / 'alerts.db'}",
-        lake=work / "lake" if lake else None,
+        lake=str(work / "lake") if lake else None,
         quality=quality or DETECTORS / "quality.yaml",
         status_path=work / "status.json",
         until_idle=True,

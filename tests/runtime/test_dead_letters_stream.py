@@ -13,7 +13,7 @@ import pytest
 from broken_expectations import DUPLICATE, EXPECTED, PASSED
 from streamkit import SMALL, options, run_stream
 
-from ctc.runtime.lake import Lake
+from ctc.sinks.lake.local import LocalLake
 
 pytestmark = pytest.mark.spark
 
@@ -27,7 +27,7 @@ def test_broken_records_land_in_dead_letters_with_reasons(spark: Any, tmp_path: 
     lines = BROKEN.read_text(encoding="utf-8").split("\n")[: len(EXPECTED)]
     runner = run_stream(spark, SMALL, options(tmp_path))
 
-    lake = Lake(tmp_path / "lake")
+    lake = LocalLake(tmp_path / "lake")
     dead = Counter(
         (r["raw"], r["reason"], r["rule"]) for r in lake.read("dead_letters").to_pylist()
     )

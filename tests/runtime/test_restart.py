@@ -90,9 +90,9 @@ def _kill_when(proc: subprocess.Popen[bytes], work: Path, batch: int, delay: flo
 
 
 def _lake_rows(work: Path) -> dict[str, list[tuple[Any, ...]]]:
-    from ctc.runtime.lake import Lake
+    from ctc.sinks.lake.local import LocalLake
 
-    lake = Lake(work / "lake")
+    lake = LocalLake(work / "lake")
     out = {}
     for name in TABLES:
         rows = lake.read(name).to_pylist()
@@ -138,9 +138,9 @@ def test_kill_and_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert _lake_rows(crashed) == _lake_rows(clean)
 
     # the lake keeps every micro-batch as a snapshot: an earlier one reads fewer alerts
-    from ctc.runtime.lake import Lake
+    from ctc.sinks.lake.local import LocalLake
 
-    lake = Lake(clean / "lake")
+    lake = LocalLake(clean / "lake")
     snaps = lake.snapshots("anomaly_alerts")
     assert len(snaps) >= 2
     first = lake.read("anomaly_alerts", snapshot_id=snaps[0]["id"]).num_rows

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from servekit import END, Server, start_server, stop_server
 
-from ctc.runtime.stores.sqlite_store import SqliteAlertStore
 from ctc.serve.sample import fill_store
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from servekit import END
 
-from ctc.runtime.stores.base import AlertStore
-from ctc.runtime.stores.sqlite_store import SqliteAlertStore
 from ctc.serve.handler import dumps, handle, openapi_document
+from ctc.sinks.stores.base import AlertStore
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 
 def get(store: AlertStore, path: str, now: datetime | None = None, **query: str) -> tuple[int, Any]:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from ctc.runtime.landing import publish_file
-from ctc.runtime.stores.factory import open_store
 from ctc.serve.handler import handle
 from ctc.simulate import simulate
+from ctc.sinks.stores.factory import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 from streamkit import SMALL, options, run_stream

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ctc.runtime.stores.sqlite_store import SqliteAlertStore
 from ctc.serve import aws_lambda
 from ctc.serve.handler import handle
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 
 @pytest.fixture

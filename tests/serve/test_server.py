@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ctc.runtime.stores.sqlite_store import SqliteAlertStore
 from ctc.serve.server import ApiServer, make_server
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 
 @pytest.fixture

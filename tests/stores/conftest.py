@@ -10,9 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from ctc.runtime.stores.base import AlertStore
-from ctc.runtime.stores.dynamodb_store import DynamoDBAlertStore
-from ctc.runtime.stores.sqlite_store import SqliteAlertStore
+from ctc.sinks.stores.base import AlertStore
+from ctc.sinks.stores.dynamodb_store import DynamoDBAlertStore
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 
 def new_dynamodb_store(endpoint: str) -> DynamoDBAlertStore:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ctc.runtime.stores.base import AlertStore
+from ctc.sinks.stores.base import AlertStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

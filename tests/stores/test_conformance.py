@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from store_helpers import T0, all_pages, iso, make_alert, order_key
 
-from ctc.runtime.stores.base import AlertStore
+from ctc.sinks.stores.base import AlertStore
 
 
 def _ids(items: list[dict]) -> list[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from store_helpers import make_alert
 
-from ctc.runtime.stores.dynamodb_store import DynamoDBAlertStore
-from ctc.runtime.stores.factory import open_store
-from ctc.runtime.stores.sqlite_store import SqliteAlertStore
+from ctc.sinks.stores.dynamodb_store import DynamoDBAlertStore
+from ctc.sinks.stores.factory import open_store
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 
 def test_sqlite_relative_and_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from store_helpers import make_alert
 
-from ctc.runtime.stores.sqlite_store import SqliteAlertStore
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 
 def test_creates_folders_wal_and_tables(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_one_writer_process_and_concurrent_readers(tmp_path: Path) -> None:
     writer_code = textwrap.dedent(
         f"""
         import json
-        from ctc.runtime.stores.sqlite_store import SqliteAlertStore
+        from ctc.sinks.stores.sqlite_store import SqliteAlertStore
         store = SqliteAlertStore({str(path)!r})
         for batch in range(60):
             store.put_alerts(

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ctc.runtime.stores.base import AlertStore, Page
-from ctc.runtime.stores.cursor import decode_cursor, encode_cursor
-from ctc.runtime.stores.records import (
+from ctc.sinks.stores.base import AlertStore, Page
+from ctc.sinks.stores.cursor import decode_cursor, encode_cursor
+from ctc.sinks.stores.records import (
     ALERT_COLUMNS,
     MARKET_COLUMNS,
     WINDOW_COLUMNS,

@@ -32,9 +32,9 @@ import boto3
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from ctc.runtime.stores.base import AlertStore, Page
-from ctc.runtime.stores.cursor import decode_cursor, encode_cursor
-from ctc.runtime.stores.records import (
+from ctc.sinks.stores.base import AlertStore, Page
+from ctc.sinks.stores.cursor import decode_cursor, encode_cursor
+from ctc.sinks.stores.records import (
     ALERT_COLUMNS,
     MARKET_COLUMNS,
     check_kind,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ctc.runtime.stores.base import AlertStore
+from ctc.sinks.stores.base import AlertStore
 
 _DYNAMO_PARAMS = {"region", "endpoint_url", "create"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -22,7 +22,7 @@ def open_store(url: str) -> AlertStore:
     """The store named by ``url`` (see the module docstring); ValueError if malformed."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        from ctc.runtime.stores.sqlite_store import SqliteAlertStore
+        from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
         if parts.netloc or not parts.path.startswith("/") or parts.query:
             raise ValueError(
@@ -33,7 +33,7 @@ def open_store(url: str) -> AlertStore:
             raise ValueError(f"no file in {url}")
         return SqliteAlertStore(path)
     if parts.scheme == "dynamodb":
-        from ctc.runtime.stores.dynamodb_store import DynamoDBAlertStore
+        from ctc.sinks.stores.dynamodb_store import DynamoDBAlertStore
 
         prefix = parts.netloc
         if not prefix or parts.path not in ("", "/"):

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 
-from ctc.runtime.stores.records import iso_utc
+from ctc.sinks.stores.records import iso_utc
 
 _VERSION = 1
 

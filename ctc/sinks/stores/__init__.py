@@ -1,5 +1,5 @@
 """Hot stores: where the shared alert sink writes and the API reads (SQLite locally, DynamoDB)."""
 
-from ctc.runtime.stores.base import AlertStore, Page
+from ctc.sinks.stores.base import AlertStore, Page
 
 __all__ = ["AlertStore", "Page"]

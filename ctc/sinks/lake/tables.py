@@ -1,0 +1,289 @@
+"""The lake's tables as declarations: names, columns, partitioning, and their checks.
+
+Types are Spark SQL type names (as in ``ctc.events`` and the compiled plans); Spark's
+``timestamp`` (an instant) is Iceberg's ``timestamptz``, stored as microseconds in UTC.
+Nothing here needs pyiceberg or Spark: both lakes build on these declarations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import pyarrow as pa
+
+from ctc.events import ALERT_FIELDS, TRADE_EVENT_FIELDS
+from ctc.sinks.lake.base import LakeSchemaError, check_name
+
+if TYPE_CHECKING:
+    from ctc.compiler.plan import Plan
+    from ctc.sinks.lake.base import Lake
+
+#: Spark SQL type names the lake accepts, with their aliases.
+SPARK_TYPES: Final = (
+    "string",
+    "double",
+    "float",
+    "bigint",
+    "long",
+    "int",
+    "integer",
+    "boolean",
+    "timestamp",
+    "date",
+)
+
+#: The canonical Spark SQL name of each accepted type name.
+_CANONICAL: Final = {"long": "bigint", "integer": "int"}
+
+#: Partition transforms accepted in ``partition_by`` as ``name(column)``.
+TRANSFORMS: Final = ("year", "month", "day", "hour")
+
+#: Arrow type every timestamp column is written as.
+ARROW_TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
+
+#: Type changes Iceberg allows in place (old → new), by canonical Spark type name.
+PROMOTIONS: Final = {("int", "bigint"), ("float", "double")}
+
+#: Which kinds of source values may be written into a column of which kind (a double
+#: into a bigint column must be whole and in range).
+WRITABLE: Final = {
+    "string": {"string"},
+    "boolean": {"boolean"},
+    "integer": {"integer", "float"},
+    "float": {"integer", "float", "decimal"},
+    "timestamp": {"timestamp", "date"},
+    "date": {"date"},
+}
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """A lake table's name, columns ``(name, Spark SQL type)`` and partitioning."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    partition_by: tuple[str, ...] = ()
+
+
+#: Every alert of every module (MODULES.md: base alert record).
+ANOMALY_ALERTS: Final = TableDef(
+    "anomaly_alerts",
+    tuple(ALERT_FIELDS.items()),
+    ("day(detected_at)", "alert_type"),
+)
+
+#: Every trade that passed the quality gate, flagged late / quote-volume warning.
+RAW_TRADES: Final = TableDef(
+    "raw_trades",
+    (*TRADE_EVENT_FIELDS.items(), ("is_late", "boolean"), ("quote_warning", "boolean")),
+    ("day(timestamp)", "symbol"),
+)
+
+#: Records the quality gate rejected (incomplete, invalid, malformed), with their raw text.
+DEAD_LETTERS: Final = TableDef(
+    "dead_letters",
+    (
+        ("reason", "string"),
+        ("rule", "string"),
+        ("detail", "string"),
+        ("event_id", "string"),
+        ("raw", "string"),
+        ("source_file", "string"),
+        ("received_at", "timestamp"),
+        ("batch_id", "bigint"),
+    ),
+    ("reason", "day(received_at)"),
+)
+
+#: The core tables, independent of which detector modules run.
+CORE_TABLES: Final = (ANOMALY_ALERTS, RAW_TRADES, DEAD_LETTERS)
+
+
+# --------------------------------------------------------------------------- types
+
+
+def spark_type(name: str) -> str:
+    """The canonical Spark SQL name of a column type (``long`` → ``bigint``)."""
+    key = name.strip().lower() if isinstance(name, str) else ""
+    if key not in SPARK_TYPES:
+        raise LakeSchemaError(
+            f"unsupported column type {name!r}; use one of {', '.join(SPARK_TYPES)}"
+        )
+    return _CANONICAL.get(key, key)
+
+
+def column_kind(spark_name: str) -> str:
+    """The kind of a canonical Spark type, as :data:`WRITABLE` names it."""
+    if spark_name in ("bigint", "int"):
+        return "integer"
+    if spark_name in ("double", "float"):
+        return "float"
+    return spark_name
+
+
+# --------------------------------------------------------------------------- partitions
+
+_PARTITION_RE = re.compile(r"^\s*(?:(\w+)\s*\(\s*(\w+)\s*\)|(\w+))\s*$")
+
+
+def parse_partition(item: str) -> tuple[str, str]:
+    """Split a ``partition_by`` item into ``(column, transform)``.
+
+    ``symbol`` → ``("symbol", "identity")``; ``day(detected_at)`` (or Spark's
+    ``days(detected_at)``) → ``("detected_at", "day")``; likewise year, month, hour.
+    """
+    m = _PARTITION_RE.match(item)
+    if not m:
+        raise LakeSchemaError(f"bad partition item {item!r}: use a column or day(column)")
+    if m.group(3):
+        return m.group(3), "identity"
+    fn = m.group(1).lower()
+    fn = fn[:-1] if fn.endswith("s") and fn[:-1] in TRANSFORMS else fn
+    if fn not in TRANSFORMS:
+        raise LakeSchemaError(
+            f"bad partition item {item!r}: transform {fn!r} is not one of "
+            f"{', '.join(TRANSFORMS)} (or a bare column for identity)"
+        )
+    return m.group(2), fn
+
+
+def partition_field_name(column: str, transform: str) -> str:
+    """Iceberg/Spark's default partition field name: ``detected_at_day``, ``symbol``."""
+    return column if transform == "identity" else f"{column}_{transform}"
+
+
+def describe_partitioning(pairs: Iterable[tuple[str, str]]) -> str:
+    """``(column, transform)`` pairs as text: ``day(ts), symbol`` or ``unpartitioned``."""
+    parts = [c if t == "identity" else f"{t}({c})" for c, t in pairs]
+    return ", ".join(parts) or "unpartitioned"
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def validate(table: TableDef) -> tuple[tuple[str, str], ...]:
+    """Check a declaration; return its partitioning as ``(column, transform)`` pairs.
+
+    Raises :class:`LakeError` for a bad table name and :class:`LakeSchemaError` for an
+    empty or repeated column name, an unsupported type, or a partition item that is
+    malformed, names no column, repeats a field or applies a time transform to a column
+    that is not a timestamp (or, except for ``hour``, a date).
+    """
+    check_name(table.name)
+    types: dict[str, str] = {}
+    for name, type_name in table.columns:
+        if not name or name in types:
+            raise LakeSchemaError(f"column name {name!r} is empty or repeated")
+        types[name] = spark_type(type_name)
+    pairs: list[tuple[str, str]] = []
+    fields: set[str] = set()
+    for item in table.partition_by:
+        column, transform = parse_partition(item)
+        if column not in types:
+            raise LakeSchemaError(
+                f"partition {item!r}: no column {column!r} among the table's columns"
+            )
+        source = types[column]
+        if transform in ("year", "month", "day") and source not in ("timestamp", "date"):
+            raise LakeSchemaError(
+                f"partition {item!r}: {column!r} is {source}, "
+                f"but {transform}() needs a timestamp or date column"
+            )
+        if transform == "hour" and source != "timestamp":
+            raise LakeSchemaError(
+                f"partition {item!r}: {column!r} is {source}, but hour() needs a timestamp column"
+            )
+        field = partition_field_name(column, transform)
+        if field in fields:
+            raise LakeSchemaError(f"partition {item!r} repeats {field!r}")
+        fields.add(field)
+        pairs.append((column, transform))
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class Evolution:
+    """What :func:`evolution` found to change: columns to add and columns to widen."""
+
+    add: tuple[tuple[str, str], ...]
+    widen: tuple[tuple[str, str], ...]
+
+
+def evolution(
+    table: TableDef,
+    have_columns: Sequence[tuple[str, str]],
+    have_partitioning: Sequence[tuple[str, str]],
+) -> Evolution:
+    """How an existing table (its canonical Spark column types and partitioning) must
+    change to hold ``table``; LakeSchemaError when it cannot change in place."""
+    wanted = validate(table)
+    if tuple(wanted) != tuple(have_partitioning):
+        raise LakeSchemaError(
+            f"table {table.name}: partitioned by [{describe_partitioning(have_partitioning)}], "
+            f"declared [{describe_partitioning(wanted)}]; repartitioning is not automatic "
+            "(evolve the spec by hand, or write a new table)"
+        )
+    have = dict(have_columns)
+    add: list[tuple[str, str]] = []
+    widen: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for name, type_name in table.columns:
+        declared = spark_type(type_name)
+        old = have.get(name)
+        if old is None:
+            add.append((name, declared))
+        elif old == declared:
+            continue
+        elif (old, declared) in PROMOTIONS:
+            widen.append((name, declared))
+        else:
+            problems.append(f"{name}: table has {old}, declared {declared}")
+    if problems:
+        raise LakeSchemaError(
+            f"table {table.name}: incompatible column types ({'; '.join(problems)}); only "
+            "int → bigint and float → double change in place"
+        )
+    return Evolution(tuple(add), tuple(widen))
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def ensure_core_tables(lake: Lake) -> list[str]:
+    """Create (or check) ``anomaly_alerts``, ``raw_trades`` and ``dead_letters``."""
+    for t in CORE_TABLES:
+        lake.ensure_table(t)
+    return [t.name for t in CORE_TABLES]
+
+
+def plan_table(plan: Plan) -> TableDef:
+    """The lake table a compiled plan writes its output rows to."""
+    return TableDef(plan.output_table, tuple(plan.output_columns), tuple(plan.output_partition_by))
+
+
+def ensure_plan_tables(lake: Lake, plans: Iterable[Plan], *, strict: bool = True) -> list[str]:
+    """Create (or check/evolve) every plan's output table; return the names ensured.
+
+    Every table that can be created is; the failures (e.g. a ``day()`` partition over a
+    column the compiler typed as double) are then raised together as one
+    :class:`LakeSchemaError`, or skipped when ``strict`` is False.
+    """
+    done: list[str] = []
+    errors: list[str] = []
+    for plan in plans:
+        t = plan_table(plan)
+        try:
+            lake.ensure_table(t)
+        except LakeSchemaError as exc:
+            errors.append(f"{plan.module} ({plan.name}): {exc}")
+            continue
+        if t.name not in done:
+            done.append(t.name)
+    if errors and strict:
+        raise LakeSchemaError(
+            f"{len(errors)} plan table(s) could not be ensured:\n  " + "\n  ".join(errors)
+        )
+    return done
