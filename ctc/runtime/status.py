@@ -64,29 +64,45 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def pending_files(checkpoint: CheckpointFS, landing: Path | None) -> dict[str, Any]:
-    """Files in the landing folder that no committed batch has read yet, and the age of
-    the oldest (None for sources other than a landing folder)."""
-    if landing is None:
-        return {"files": None, "lag_seconds": None}
-    done: set[str] = set()
-    for name in checkpoint.list("query/sources/0"):
-        try:
-            text = checkpoint.read_bytes(f"query/sources/0/{name}").decode("utf-8")
-            for line in text.splitlines()[1:]:
-                done.add(json.loads(line)["path"])
-        except (OSError, ValueError, KeyError):
-            continue
-    pending = [
-        p
-        for p in landing.glob("*.jsonl")
-        if p.resolve().as_uri() not in done and f"file:{p.resolve()}" not in done
-    ]
-    oldest = min((p.stat().st_mtime for p in pending), default=None)
-    return {
-        "files": len(pending),
-        "lag_seconds": round(time.time() - oldest, 1) if oldest else 0.0,
-    }
+class PendingFiles:
+    """Files in the landing folder that no batch has read yet, and the age of the oldest.
+
+    Spark's source log (``query/sources/0``) only grows: each of its files is read once
+    and remembered, so a batch reads the files written since the last one, not the whole
+    log (which would cost more every batch of a long-running query).
+    """
+
+    def __init__(self, checkpoint: CheckpointFS, landing: Path | None) -> None:
+        self.checkpoint = checkpoint
+        self.landing = landing
+        self._read: set[str] = set()
+        self._done: set[str] = set()
+
+    def __call__(self) -> dict[str, Any]:
+        """``files`` pending and ``lag_seconds`` of the oldest (None for sources other
+        than a landing folder)."""
+        if self.landing is None:
+            return {"files": None, "lag_seconds": None}
+        for name in self.checkpoint.list("query/sources/0"):
+            if name in self._read or name.startswith("."):
+                continue
+            try:
+                text = self.checkpoint.read_bytes(f"query/sources/0/{name}").decode("utf-8")
+                for line in text.splitlines()[1:]:
+                    self._done.add(json.loads(line)["path"])
+            except (OSError, ValueError, KeyError):
+                continue  # being written: read it next time
+            self._read.add(name)
+        pending = [
+            p
+            for p in self.landing.glob("*.jsonl")
+            if p.resolve().as_uri() not in self._done and f"file:{p.resolve()}" not in self._done
+        ]
+        oldest = min((p.stat().st_mtime for p in pending), default=None)
+        return {
+            "files": len(pending),
+            "lag_seconds": round(time.time() - oldest, 1) if oldest else 0.0,
+        }
 
 
 class StatusOutlets:

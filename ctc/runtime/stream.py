@@ -48,7 +48,7 @@ from ctc.runtime.publish import Publisher, alert_records, iso_from_us
 from ctc.runtime.quality import CheckColumns, check_columns
 from ctc.runtime.sources import ddl, empty, empty_frame, empty_onchain, read_reference
 from ctc.runtime.state import RunState, StateStore
-from ctc.runtime.status import RunTotals, StatusOutlets, pending_files, stderr_say
+from ctc.runtime.status import PendingFiles, RunTotals, StatusOutlets, stderr_say
 from ctc.runtime.stream_gate import GatedBatch, empty_gate, gate_batch
 from ctc.sinks.lake.tables import RAW_TRADES
 
@@ -180,6 +180,7 @@ class StreamRunner:
             options.app, options.status_path, self.store, options.cloudwatch_namespace
         )
         self.totals = RunTotals()
+        self._pending = PendingFiles(self.checkpoint, self._landing())
         self.last_status: dict[str, Any] = {}
         self._query: Any = None
         #: the state committed by the last batch of this process (None: load it)
@@ -439,7 +440,7 @@ class StreamRunner:
         flush: bool,
     ) -> None:
         self.totals.add(metrics, alerts, late_dropped)
-        pending = pending_files(self.checkpoint, self._landing())
+        pending = self._pending()
         newest = state.max_event_us
         status = {
             "app": self.options.app,
