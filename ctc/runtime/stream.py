@@ -347,6 +347,8 @@ class StreamRunner:
         spark.conf.set("spark.sql.codegen.wholeStage", "false")
         state = self._state_for(batch_id, flush)
         gated = self._gate(batch, batch_id, state, flush)
+        # the last batch of a bounded run closes every window itself (no flush batch)
+        closing = flush or self._last_of_bounded_run(batch_id)
         phases = {"gate": time.perf_counter() - t0}
 
         mark = time.perf_counter()
@@ -360,7 +362,7 @@ class StreamRunner:
                 self.publisher.hot_store(first, [], [])
                 published.update(a["alert_id"] for a in first)
 
-        steps, late = self._detect(spark, gated, state, flush, publish_early)
+        steps, late = self._detect(spark, gated, state, closing, publish_early)
         phases["detectors"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -382,14 +384,31 @@ class StreamRunner:
         phases["lake"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
-        state.flushed = flush
-        self.state.commit(batch_id, state, full=flush)
+        state.flushed = closing
+        self.state.commit(batch_id, state, full=closing)
         self._memory = state
         phases["state"] = time.perf_counter() - mark
         gated.unpersist()
         metrics = dict(gated.metrics)
         metrics["phase_seconds"] = {k: round(v, 3) for k, v in phases.items()}
-        self._report(batch_id, metrics, alerts, late, time.perf_counter() - t0, state, flush)
+        self._report(
+            batch_id, metrics, alerts, late, time.perf_counter() - t0, state, flush, closing
+        )
+
+    def _last_of_bounded_run(self, batch_id: int) -> bool:
+        """Whether batch ``batch_id`` of an ``until_idle`` run is its last: every file in
+        the landing folder has been read (``availableNow`` reads no file that lands
+        later). Decided once and recorded under the checkpoint before anything is
+        written, so a replay of the batch closes the same windows."""
+        if not self.options.until_idle:
+            return False
+        marker = f"state/last-batch-{batch_id:012d}"
+        if self.checkpoint.exists(marker):
+            return True
+        if self._pending()["files"] != 0:  # unread files, or not a landing folder
+            return False
+        self.checkpoint.write_bytes(marker, b"every window closes in this batch\n")
+        return True
 
     def warm_up(self) -> None:
         """One tiny made-up batch through the gate and every plan it reaches, with a
@@ -438,6 +457,7 @@ class StreamRunner:
         seconds: float,
         state: RunState,
         flush: bool,
+        closing: bool = False,
     ) -> None:
         self.totals.add(metrics, alerts, late_dropped)
         pending = self._pending()
@@ -445,7 +465,7 @@ class StreamRunner:
         status = {
             "app": self.options.app,
             "batch_id": batch_id,
-            "flush": flush,
+            "flush": closing,
             "updated_at": datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "batch_seconds": round(seconds, 3),
             "metrics": metrics,
@@ -465,8 +485,9 @@ class StreamRunner:
         self.last_status = status
         self.status.publish(status)
         q = metrics.get("quality_score", 100.0)
+        label = " (flush)" if flush else " (last: every window closed)" if closing else ""
         self.say(
-            f"batch {batch_id}{' (flush)' if flush else ''}: "
+            f"batch {batch_id}{label}: "
             f"{metrics.get('processed', 0)} records, {metrics.get('passed', 0)} passed, "
             f"{metrics.get('failed', 0)} dead letters, {metrics.get('duplicates', 0)} "
             f"duplicates, quality {q:.1f}%, {len(alerts)} alerts, {seconds:.1f} s"

@@ -100,7 +100,10 @@ def test_runtime_modules_leave_the_checkpoint_to_hadoop() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 mods = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
                 assert not {"os", "shutil"} & set(mods), f"{name} imports os/shutil"
-            if isinstance(node, ast.Attribute) and "checkpoint" in ast.unparse(node.value):
+            value = ast.unparse(node.value) if isinstance(node, ast.Attribute) else ""
+            # StreamRunner.checkpoint is the CheckpointFS itself (typed: mypy checks it)
+            if "checkpoint" in value and value != "self.checkpoint":
+                assert isinstance(node, ast.Attribute)
                 assert node.attr not in {"iterdir", "glob", "mkdir", "read_text", "exists"}, (
                     f"{name}: {ast.unparse(node)}"
                 )

@@ -1,5 +1,5 @@
-"""The warm-up before a long-running query: the plans run once on made-up trades, and
-nothing of it is kept or written."""
+"""How a run starts and ends: the warm-up of a long-running query (nothing of it kept or
+written), its rows-first levels, and the last batch of a bounded run closing every window."""
 
 from __future__ import annotations
 
@@ -56,3 +56,27 @@ def test_rows_first_levels() -> None:
         for p in level:
             assert all(d in seen for d in p.depends_on if d in {q.module for q in plans})
         seen |= {p.module for p in level}
+
+
+def test_last_batch_of_a_bounded_run_closes_every_window(spark: Any, tmp_path: Path) -> None:
+    """`--until-idle`: the last batch closes every window itself (no flush batch after
+    it), and the decision is recorded first, so a replay of that batch decides the same
+    even when files have landed since."""
+    from streamkit import SMALL, run_stream
+
+    from ctc.runtime.landing import publish_file
+    from ctc.simulate import simulate
+
+    trades = tmp_path / "trades.jsonl"
+    simulate(0.5, trades, seed=3)
+    published = publish_file(trades, tmp_path / "landing", seconds_per_file=600)
+    runner = run_stream(spark, SMALL, options(tmp_path, lake=False, max_files=1))
+    last = runner.state.latest()
+    assert last is not None and runner.totals.batches == len(published) == last + 1
+    assert runner.checkpoint.exists(f"state/last-batch-{last:012d}")
+    assert runner.state.load(last).flushed
+    assert not any(runner.checkpoint.exists(f"state/last-batch-{b:012d}") for b in range(last))
+    (tmp_path / "landing" / "late.jsonl").write_text("{}\n")  # lands after the run
+    assert runner._pending()["files"] == 1
+    assert runner._last_of_bounded_run(last)  # the replay closes the same windows
+    assert not runner._last_of_bounded_run(last + 1)  # a file is still unread
