@@ -46,14 +46,14 @@ class SeenIds:
     def known(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that are kept: the only ones that may repeat an earlier trade
         (a set operation, so a batch of new ids costs no Python loop)."""
-        return self.ids.keys() & set(ids)
+        return self.ids.keys() & ids
 
-    def add(self, ids: Sequence[str], times_us: Sequence[int]) -> None:
-        """Remember ids that passed in this batch."""
+    def add(self, ids: Sequence[str], times_us: Sequence[int], *, fresh: bool = False) -> None:
+        """Remember ids that passed in this batch. ``fresh``: the caller has checked that
+        no id repeats, in ``ids`` or among the kept ones (stored without a Python loop)."""
         if not ids:
             return
-        fresh = set(ids)
-        if len(fresh) == len(ids) and not (self.ids.keys() & fresh):
+        if fresh:
             self.ids.update(zip(ids, ([t] for t in times_us), strict=True))
         else:
             for event_id, ts in zip(ids, times_us, strict=True):

@@ -146,6 +146,21 @@ def _cached_view(spark: SparkSession, sql: str, view: str, cached: list[DataFram
     cached.append(df)
 
 
+def _state_view(
+    spark: SparkSession,
+    state: RunState,
+    plan: Plan,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+) -> str:
+    """Register ``plan``'s state ``table`` (buffer, history) of the committed version as
+    a view in one partition; returns the view's name."""
+    view = f"__ctc_{plan.module.replace('-', '_')}__{table}"
+    frame = state.frame(spark, f"{plan.module}.{table}", ddl(dict(columns)))
+    frame.coalesce(1).createOrReplaceTempView(view)
+    return view
+
+
 def _shared_view(plan: Plan) -> str | None:
     """The stage view that both the alerts and the output stage read, if one does."""
     reads = {s.view: set(s.reads) for s in plan.stages}
@@ -189,10 +204,7 @@ def plan_frames(
     ev, new = plan.event_view, f"{plan.event_view}__new"
     tcol = f"`{w.time_column}`"
     last_end = _last_window_end_us(w.time_column, w.size_seconds, w.slide_seconds)
-    buffer_view = f"__ctc_{ev}__buffer"
-    state.frame(spark, f"{plan.module}.buffer", ddl(dict(event_stage.columns))).coalesce(
-        1
-    ).createOrReplaceTempView(buffer_view)
+    buffer_view = _state_view(spark, state, plan, "buffer", event_stage.columns)
     end_us = "UNIX_MICROS(window_end)"
     ctes = lead + [(new if s.view == ev else s.view, s.sql) for s in pre]
     first = len(ctes)
@@ -224,11 +236,8 @@ def plan_frames(
     if post and post[0].kind == "baseline":
         base = post[0]
         closed_view = f"__ctc_{agg.view}__closed"
-        history_view = f"__ctc_{agg.view}__history"
         _cached_view(spark, _with(ctes, f"SELECT * FROM `{agg.view}`"), closed_view, step.cached)
-        state.frame(spark, f"{plan.module}.history", ddl(dict(agg.columns))).coalesce(
-            1
-        ).createOrReplaceTempView(history_view)
+        history_view = _state_view(spark, state, plan, "history", agg.columns)
         frames["closed"] = f"SELECT * FROM `{closed_view}`"
         ctes = [
             (

@@ -118,6 +118,13 @@ def _nothing_to_do(
     return False
 
 
+def _batch_settings(spark: SparkSession) -> None:
+    """Session settings of a micro-batch: whole-stage code generation off, since for small
+    batches compiling whole stages (new literals every batch) costs more than it saves
+    (ADR 0008)."""
+    spark.conf.set("spark.sql.codegen.wholeStage", "false")
+
+
 def plan_levels(plans: Sequence[Plan], early_rows: bool = False) -> list[list[Plan]]:
     """``plans`` (in dependency order) grouped by depth: a plan comes one level after the
     deepest plan it reads. ``early_rows``: the per-row plans over a source stream form
@@ -342,9 +349,7 @@ class StreamRunner:
         """Gate, detect, sink and commit one micro-batch (idempotent per batch_id)."""
         t0 = time.perf_counter()
         spark = batch.sparkSession  # temp views made here are visible to its SQL
-        # small batches: compiling whole stages (new literals every batch) costs more
-        # than it saves (ADR 0008)
-        spark.conf.set("spark.sql.codegen.wholeStage", "false")
+        _batch_settings(spark)
         state = self._state_for(batch_id, flush)
         gated = self._gate(batch, batch_id, state, flush)
         # the last batch of a bounded run closes every window itself (no flush batch)
@@ -355,14 +360,15 @@ class StreamRunner:
         published: set[str] = set()
 
         def publish_early(i: int, level: list[PlanFrames]) -> None:
-            # when latency counts, the per-row plans over the stream (whales) are level 0
-            # on their own: their alerts go to the hot store before the window plans run
-            if i == 0 and self._early_level:
+            # the per-row plans over the stream (whales) are level 0 on their own: their
+            # alerts go to the hot store before the window plans run
+            if i == 0:
                 first = [r for step in level for r in alert_records(step.arrow["alerts"])]
                 self.publisher.hot_store(first, [], [])
                 published.update(a["alert_id"] for a in first)
 
-        steps, late = self._detect(spark, gated, state, closing, publish_early)
+        early = publish_early if self._early_level else None
+        steps, late = self._detect(spark, gated, state, closing, early)
         phases["detectors"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -417,8 +423,8 @@ class StreamRunner:
         first real alerts."""
         t0 = time.perf_counter()
         spark = self.spark
-        spark.conf.set("spark.sql.codegen.wholeStage", "false")
-        now = datetime.now(tz=UTC)
+        _batch_settings(spark)
+        now = iso_from_us(int(datetime.now(tz=UTC).timestamp() * 1_000_000))
         lines = [
             json.dumps(
                 {
@@ -430,8 +436,8 @@ class StreamRunner:
                     "quantity": 1.0,
                     "quote_volume": 1.0,
                     "side": "buy",
-                    "timestamp": iso_from_us(int(now.timestamp() * 1_000_000)),
-                    "ingestion_timestamp": iso_from_us(int(now.timestamp() * 1_000_000)),
+                    "timestamp": now,
+                    "ingestion_timestamp": now,
                 }
             )
             for exchange in ("binance", "coinbase")

@@ -136,13 +136,15 @@ def gate_batch(
     ok_ids = ok.column("event_id").to_pylist()
     ok_times = ok.column("_ts_us").to_pylist()
     dup_orders: list[int] = []
-    if len(set(ok_ids)) == len(ok_ids) and not seen.known(ok_ids):
+    distinct = set(ok_ids)
+    fresh = len(distinct) == len(ok_ids) and not seen.known(distinct)
+    if fresh:
         # the usual batch: no id repeats, within it or from earlier batches
         mask = checked
         new_ids, new_times = ok_ids, ok_times
     else:
         mask, new_ids, new_times, dup_orders = _first_occurrences(table, checked, seen)
-    seen.add(new_ids, new_times)
+    seen.add(new_ids, new_times, fresh=fresh)
     seen.advance(processing_us)
 
     passed = table.filter(mask).select(list(PASSED_COLUMNS)).cast(PASSED_SCHEMA)
