@@ -66,6 +66,8 @@ def reports_errors_with(status: int) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
+            except click.ClickException:
+                raise  # usage errors: click prints them and exits 2
             except SpecErrors as exc:
                 for err in exc.errors:
                     click.echo(str(err), err=True)

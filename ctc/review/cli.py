@@ -127,7 +127,7 @@ def diff_command(
                 changes,
                 old,
                 new,
-                input_path,
+                input_path.resolve(),
                 rules,
                 cache_dir,
                 stderr_progress,
