@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +53,7 @@ def run_backtest(
     progress: Progress | None = None,
     rules: QualityRules | None = None,
     cache_dir: str | Path | None = None,
+    reuse: Collection[str] = (),
 ) -> BacktestResult:
     """Run ``plans`` over the unified trade events in ``input_path``; collect every alert.
 
@@ -60,6 +61,9 @@ def run_backtest(
     exchange, see :func:`ctc.runtime.sources.permissive_rules`). With ``cache_dir``, the
     gated input is kept there as Parquet and reused by the next back-test of the same
     input content and rules (:mod:`ctc.runtime.gated_cache`); without, it is held in memory.
+    ``reuse``: modules whose very same plans the previous back-test in this session ran
+    over the same input; their results are read again, not recomputed
+    (:func:`ctc.runtime.batch.register_plans`).
     """
     from ctc.runtime.gated_cache import gated_input
 
@@ -73,22 +77,28 @@ def run_backtest(
         f"{counts.read} records read: {counts.used} used, {counts.rejected} rejected, "
         f"{counts.duplicates} duplicate event ids dropped"
     )
-    ordered = register_plans(spark, plans, trades)
     alerts: list[dict[str, Any]] = []
     timings: dict[str, float] = {}
-    for i, plan in enumerate(ordered, 1):
-        t = time.perf_counter()
+    total = len(plans)
+    mark = [time.perf_counter()]
+
+    def collect(plan: Plan) -> None:
+        # each plan's stages are registered (and its alerts computed) just before this
         rows = spark.sql(
             "SELECT alert_id, alert_type, module_id, symbol, exchange, severity, "
             "UNIX_MICROS(detected_at) AS detected_us, message, ttl_epoch, details "
             f"FROM {plan.alerts_view}"
         ).collect()
-        timings[plan.module] = time.perf_counter() - t
-        alerts += [_to_record(r) for r in rows]
+        now = time.perf_counter()
+        timings[plan.module] = now - mark[0]
+        mark[0] = now
+        alerts.extend(_to_record(r) for r in rows)
         say(
-            f"[{i}/{len(ordered)}] {plan.module} {plan.name}: {len(rows)} alerts "
+            f"[{len(timings)}/{total}] {plan.module} {plan.name}: {len(rows)} alerts "
             f"({timings[plan.module]:.1f} s)"
         )
+
+    ordered = register_plans(spark, plans, trades, on_plan=collect, reuse=reuse)
     gated.release()
     alerts.sort(key=lambda a: (a["detected_at"], a["module_id"], a["alert_id"]))
     return BacktestResult(

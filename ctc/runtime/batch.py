@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctc.compiler.plan import Plan
 from ctc.events import ALERT_FIELDS
-from ctc.runtime.sources import empty, empty_onchain, read_reference
+from ctc.runtime.sources import ddl, empty, empty_frame, empty_onchain, read_reference
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -50,18 +50,40 @@ def register_plans(
     plans: Sequence[Plan],
     trades: DataFrame,
     on_plan: Callable[[Plan], None] | None = None,
+    reuse: Collection[str] = (),
 ) -> list[Plan]:
     """Create every stage view of ``plans`` (in dependency order) over ``trades``.
 
     The alert stream view ``alerts`` is the union of the alerts of the plans before
-    each alert reader. Returns the plans in the order they were registered.
+    each alert reader. Each plan's alerts, and its output when a later plan reads it, are
+    computed once, when the plan is registered, and kept without their lineage
+    (``localCheckpoint``): a chained plan then reads a short plan instead of every stage
+    of every plan before it, which Spark would analyse and optimise again for each.
+
+    A plan whose source has no rows (on-chain events: a back-test reads trades only, or
+    the output of such a plan) has no rows in any stage: its alerts and output are empty
+    frames, and nothing of it runs. ``reuse``: modules whose views an earlier call in this
+    session registered from the very same plans over the same ``trades`` (a review's
+    second version): they are kept, not computed again. ``on_plan(plan)`` is called as
+    each plan's views are ready. Returns the plans in the order they were registered.
     """
     trades.createOrReplaceTempView("trades")
     empty_onchain(spark).createOrReplaceTempView("chain_events")
     empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
     ordered = dependency_order(plans)
+    read_later = {d for p in ordered if p.source_kind == "detector" for d in p.depends_on}
+    alert_readers = any(p.source_kind == "alerts" for p in ordered)
     alert_views: list[str] = []
+    nothing: set[str] = {"chain_events"}  # views and modules known to have no rows
     for plan in ordered:
+        if plan.module in reuse or _reads_nothing(plan, nothing):
+            if plan.module not in reuse:
+                nothing.add(plan.module)
+                _register_empty(spark, plan)
+            alert_views.append(plan.alerts_view)
+            if on_plan:
+                on_plan(plan)
+            continue
         base = Path(plan.spec_path).parent
         for name, path, fmt, cols in plan.references:
             read_reference(spark, base, path, fmt, cols).createOrReplaceTempView(name)
@@ -71,13 +93,34 @@ def register_plans(
             ).createOrReplaceTempView("alerts")
         # views made from DataFrames keep their resolved plan, so a later redefinition
         # of a shared name (alerts) cannot change or loop back into an earlier plan
+        shared = {s.reads[0] for s in plan.stages if s.kind in ("alerts", "output")}
         for stage in plan.stages:
             df = spark.sql(stage.sql)
-            if stage.kind in ("alerts", "output"):
-                df = df.cache()  # read again by chained detectors and alert readers
+            if stage.kind == "alerts" or (stage.kind == "output" and plan.module in read_later):
+                df = df.localCheckpoint(eager=True)
+            elif stage.view in shared and (alert_readers or plan.module in read_later):
+                df = df.cache()  # alerts and output both read it: computed once
             df.createOrReplaceTempView(stage.view)
         spark.table(plan.output_view).createOrReplaceTempView(plan.output_table)
         alert_views.append(plan.alerts_view)
         if on_plan:
             on_plan(plan)
     return ordered
+
+
+def _reads_nothing(plan: Plan, nothing: set[str]) -> bool:
+    """Whether ``plan``'s source is known to have no rows: then no stage has any (every
+    construct is driven by its source's rows: filters, left joins, lookups, windows)."""
+    if plan.source_kind == "stream":
+        return plan.source_view in nothing
+    if plan.source_kind == "detector":
+        return bool(plan.depends_on) and all(d in nothing for d in plan.depends_on)
+    return False
+
+
+def _register_empty(spark: SparkSession, plan: Plan) -> None:
+    """The alerts and output views of a plan without rows, as empty frames."""
+    for stage in plan.stages:
+        if stage.kind in ("alerts", "output"):
+            empty_frame(spark, ddl(dict(stage.columns))).createOrReplaceTempView(stage.view)
+    spark.table(plan.output_view).createOrReplaceTempView(plan.output_table)
