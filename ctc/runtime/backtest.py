@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctc.compiler import compile_paths
 from ctc.compiler.plan import Plan
+from ctc.progress import Progress
 from ctc.runtime.batch import register_plans
 from ctc.runtime.sources import InputCounts, permissive_rules
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from ctc.runtime.quality_rules import QualityRules
 
-Progress = Callable[[str], None]
+Say = Callable[[str], None]
 
 
 @dataclass
@@ -37,6 +37,8 @@ class BacktestResult:
     cache_hit: bool = False
     #: seconds to gate the input (or open its cache entry), counts included
     gate_seconds: float = 0.0
+    #: rejected records per quality rule (docs/quality.md)
+    rejected_by_rule: dict[str, int] = field(default_factory=dict)
 
 
 def _to_record(row: Any) -> dict[str, Any]:
@@ -50,7 +52,7 @@ def run_backtest(
     spark: SparkSession,
     plans: Sequence[Plan],
     input_path: str | Path,
-    progress: Progress | None = None,
+    progress: Progress | Say | None = None,
     rules: QualityRules | None = None,
     cache_dir: str | Path | None = None,
 ) -> BacktestResult:
@@ -60,12 +62,15 @@ def run_backtest(
     exchange, see :func:`ctc.runtime.sources.permissive_rules`). With ``cache_dir``, the
     gated input is kept there as Parquet and reused by the next back-test of the same
     input content and rules (:mod:`ctc.runtime.gated_cache`); without, it is held in memory.
+    ``progress``: a function for notes, or a :class:`ctc.progress.Progress`, which also
+    shows each stage (the gate, then each detector) on its progress line.
     """
     from ctc.runtime.gated_cache import gated_input
 
     say = progress or (lambda _msg: None)
+    line = progress if isinstance(progress, Progress) else Progress(live=False)
     t0 = time.perf_counter()
-    say(f"reading {input_path}")
+    line.stage(f"reading {input_path} through the quality gate")
     gated = gated_input(spark, input_path, rules or permissive_rules(), cache_dir, progress=say)
     trades, counts = gated.trades, gated.counts
     gate_seconds = time.perf_counter() - t0
@@ -76,8 +81,10 @@ def run_backtest(
     ordered = register_plans(spark, plans, trades)
     alerts: list[dict[str, Any]] = []
     timings: dict[str, float] = {}
+    line.task(len(ordered), unit="detectors", rate=False)
     for i, plan in enumerate(ordered, 1):
         t = time.perf_counter()
+        line.stage(f"[{i}/{len(ordered)}] {plan.module} {plan.name} over {counts.used:,} events")
         rows = spark.sql(
             "SELECT alert_id, alert_type, module_id, symbol, exchange, severity, "
             "UNIX_MICROS(detected_at) AS detected_us, message, ttl_epoch, details "
@@ -85,14 +92,12 @@ def run_backtest(
         ).collect()
         timings[plan.module] = time.perf_counter() - t
         alerts += [_to_record(r) for r in rows]
-        say(
-            f"[{i}/{len(ordered)}] {plan.module} {plan.name}: {len(rows)} alerts "
-            f"({timings[plan.module]:.1f} s)"
-        )
+        line.advance(1)
     gated.release()
     alerts.sort(key=lambda a: (a["detected_at"], a["module_id"], a["alert_id"]))
+    by_rule = {r: int(n) for r, n in (gated.metrics.get("failed_by_rule") or {}).items() if n}
     return BacktestResult(
-        alerts, counts, ordered, time.perf_counter() - t0, timings, gated.hit, gate_seconds
+        alerts, counts, ordered, time.perf_counter() - t0, timings, gated.hit, gate_seconds, by_rule
     )
 
 
@@ -108,8 +113,3 @@ def backtest(
 
     plans = compile_paths(list(spec_paths))
     return run_backtest(spark or get_spark(), plans, input_path).alerts
-
-
-def stderr_progress(msg: str) -> None:
-    """Progress lines on stderr, so stdout stays machine-readable."""
-    print(f"ctc: {msg}", file=sys.stderr, flush=True)

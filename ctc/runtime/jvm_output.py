@@ -12,6 +12,7 @@ stderr. ``ctc --verbose`` skips all of this: Spark's defaults, every line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -50,10 +51,8 @@ def forward_filtered(source: IO[bytes], target_fd: int = 2) -> threading.Thread:
             for line in iter(source.readline, b""):
                 if line.lstrip().startswith(NOISE):
                     continue
-                try:
+                with contextlib.suppress(OSError):
                     os.write(target_fd, line)
-                except OSError:
-                    pass
 
     thread = threading.Thread(target=pump, name="ctc-jvm-stderr", daemon=True)
     thread.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -72,3 +73,27 @@ def get_spark(
     spark.sparkContext.setLogLevel("ERROR" if verbose() else "OFF")
     guard_jvm(spark)
     return spark
+
+
+def stop_spark(spark: SparkSession, timeout: float = 30.0) -> None:
+    """Stop ``spark`` and end the JVM pyspark started for it (``SparkSession.stop`` alone
+    leaves the JVM running, with its heap). A later :func:`get_spark` starts a new one."""
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    proc = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if proc is None:
+        return  # a JVM this process did not start
+    if proc.stdin is not None:
+        proc.stdin.close()  # pyspark's JVM exits when its stdin closes
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
