@@ -42,7 +42,7 @@ def summary_lines(runner: StreamRunner) -> list[str]:
     lines = [
         f"{totals.batches} micro-batches: {totals.processed} records, {totals.passed} "
         f"passed, {totals.failed} dead letters, {totals.duplicates} duplicates; "
-        f"{totals.alerts} alerts ({per_module})"
+        f"{totals.alerts} alerts" + (f" ({per_module})" if per_module else "")
     ]
     if not totals.processed:
         return lines
