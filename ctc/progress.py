@@ -107,7 +107,7 @@ class Progress:
     def line(self) -> str:
         """The progress line as it would be drawn now (without the terminal's controls)."""
         now = time.monotonic()
-        parts = [f"ctc: {self._stage} ({duration(now - self._stage_t0)})"]
+        parts = []
         if self._task_t0 is not None:
             done = f"{self._done:,}" + (f"/{self._total:,}" if self._total is not None else "")
             parts.append(f"{done} {self._unit}")
@@ -118,7 +118,9 @@ class Progress:
                     parts.append(f"{rate:,.0f} {self._unit}/s")
                 if self._total is not None and self._total > self._done:
                     parts.append(f"ETA {duration((self._total - self._done) / rate)}")
-        return " · ".join(parts)
+        # the figures first: a narrow terminal cuts the end of the line
+        parts.append(f"{self._stage} ({duration(now - self._stage_t0)})")
+        return "ctc: " + " · ".join(parts)
 
     def _draw(self) -> None:
         if not self.live or not self._stage or self._stopped.is_set():
