@@ -126,7 +126,8 @@ def _spark_failure(exc: BaseException) -> NoReturn:
 @click.option(
     "--verbose",
     is_flag=True,
-    help="Report errors in full: Python tracebacks, Java stack traces and Spark's logs.",
+    help="Show Spark's and the JVM's start-up output and log, and report errors in full "
+    "(Python tracebacks, Java stack traces).",
 )
 @click.option(
     "--driver-memory",
@@ -266,6 +267,8 @@ def backtest(
 
     The input passes the same quality gate as the stream (as one batch) first. The gated
     input is cached (--cache), so a second back-test of the same input skips the JSON.
+    An input of which no record passes is an error (exit 1); one of which most are
+    rejected, or an empty one, gets a warning.
     """
     from ctc.compiler import compile_paths
     from ctc.progress import Progress
@@ -456,7 +459,8 @@ def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
 @click.option(
     "--until-idle",
     is_flag=True,
-    help="Process what is in the landing folder, close every open window, stop.",
+    help="Process what is in the landing folder, close every open window, stop (the "
+    "folder must exist).",
 )
 @click.option("--trigger-seconds", default=2.0, show_default=True, type=float)
 @click.option(
@@ -486,7 +490,9 @@ def run(
 
     Reads JSON-lines files from the landing folder, passes them through the quality gate
     once, runs every compiled detector, and writes all alerts through one sink: the hot
-    store and the lake. Stop with Ctrl-C; a restart resumes from the checkpoint.
+    store and the lake. Stop with Ctrl-C; a restart resumes from the checkpoint. Ends
+    with the totals and, for each detector without alerts that cannot fire on the trades
+    read, why; exits 1 when no record passed the quality gate.
     """
     from ctc.compiler import compile_paths
     from ctc.progress import Progress
