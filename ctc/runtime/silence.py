@@ -9,14 +9,15 @@ Read from the spec and compared with the input's :class:`~ctc.runtime.coverage.C
   P earlier windows of the same key, that is P × the window's size of trades;
 * **a per-row threshold**: ``column > params.P`` on a trade column needs one trade above P.
 
-Only conditions that must all hold (joined by AND) are read; a detector whose needs the
-input meets gets no reason, even when it raised nothing.
+Only conditions that must all hold (joined by AND) are read, and a detector cannot fire
+only when none of its alert rules can; a detector whose needs the input meets gets no
+reason, even when it raised nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from ctc.runtime.coverage import TRACKED, Coverage, KeyCoverage
 if TYPE_CHECKING:
     from sqlglot import exp
 
-    from ctc.dsl.model import Spec
+    from ctc.dsl.model import AlertRule, Spec
 
 _EXCHANGE_PARAM = re.compile(r"\bexchange\s*=\s*params\.(\w+)", re.IGNORECASE)
 
@@ -73,8 +74,8 @@ def _day(us: int) -> str:
 
 
 def _exchanges(spec: Spec, params: dict[str, Any], coverage: Coverage) -> str | None:
+    # spec-wide SQL only (an exchange named in one alert rule's condition blocks that rule)
     texts = [s.text for _n, s in (*spec.aggregate, *spec.prepare, *spec.derive)]
-    texts += [r.when.text for r in spec.alerts]
     if spec.filter is not None:
         texts.append(spec.filter.text)
     names = sorted({m for t in texts for m in _EXCHANGE_PARAM.findall(t)})
@@ -106,58 +107,61 @@ def _exchanges(spec: Spec, params: dict[str, Any], coverage: Coverage) -> str | 
     )
 
 
-def _history(spec: Spec, params: dict[str, Any], coverage: Coverage) -> str | None:
+def _param_bounds(
+    rule: AlertRule, params: dict[str, Any]
+) -> Iterator[tuple[str, str, str, float]]:
+    """``(column, op, param, value)`` of each term ``column >|>= params.P`` that must hold
+    for ``rule`` to fire, P a number."""
+    for term in _conjuncts(rule.when.text):
+        bound = _param_bound(term)
+        if bound is not None and isinstance(params.get(bound[2]), int | float):
+            yield (*bound, float(params[bound[2]]))
+
+
+def _longest_span(coverage: Coverage, group_by: Sequence[str]) -> float:
+    """Seconds between the first and the last trade of the longest-running key."""
+    merged: dict[tuple[str, ...], KeyCoverage] = {}
+    for (symbol, exchange), cov in coverage.keys.items():
+        key = tuple({"symbol": symbol, "exchange": exchange}.get(g, "") for g in group_by)
+        if key in merged:
+            merged[key].merge(cov)
+        else:
+            merged[key] = KeyCoverage(cov.first_us, cov.last_us, cov.trades)
+    return max((_span(c) for c in merged.values()), default=0.0)
+
+
+def _history(spec: Spec, rule: AlertRule, params: dict[str, Any], coverage: Coverage) -> str | None:
     if spec.window is None or spec.baseline is None:
         return None
     counts = {n for n, s in spec.baseline.stats if s.text.strip().lower().startswith("count(")}
     size = spec.window.size.seconds
-    for rule in spec.alerts:
-        for term in _conjuncts(rule.when.text):
-            bound = _param_bound(term)
-            if bound is None or bound[0] not in counts:
-                continue
-            column, op, param = bound
-            value = params.get(param)
-            if not isinstance(value, int | float):
-                continue
-            windows = int(value) + (op == ">")
-            merged: dict[tuple[str, ...], KeyCoverage] = {}
-            for (symbol, exchange), cov in coverage.keys.items():
-                key = tuple(
-                    {"symbol": symbol, "exchange": exchange}.get(g, "") for g in spec.group_by
-                )
-                if key in merged:
-                    merged[key].merge(cov)
-                else:
-                    merged[key] = KeyCoverage(cov.first_us, cov.last_us, cov.trades)
-            longest = max((_span(c) for c in merged.values()), default=0.0)
-            if longest < windows * size:
-                per = " and ".join(spec.group_by) or "key"
-                return (
-                    f"needs {windows} earlier windows of {spec.window.size.text} per {per} "
-                    f"({column} {op} params.{param}): {_minutes(windows * size)} of trades; "
-                    f"the input's longest is {_minutes(longest)}"
-                )
+    for column, op, param, value in _param_bounds(rule, params):
+        if column not in counts:
+            continue
+        windows = int(value) + (op == ">")
+        longest = _longest_span(coverage, spec.group_by)
+        if longest < windows * size:
+            per = " and ".join(spec.group_by) or "key"
+            return (
+                f"needs {windows} earlier windows of {spec.window.size.text} per {per} "
+                f"({column} {op} params.{param}): {_minutes(windows * size)} of trades; "
+                f"the input's longest is {_minutes(longest)}"
+            )
     return None
 
 
-def _row_threshold(spec: Spec, params: dict[str, Any], coverage: Coverage) -> str | None:
-    if spec.window is not None or spec.source.stream != "trades":
+def _row_threshold(
+    spec: Spec, rule: AlertRule, params: dict[str, Any], coverage: Coverage
+) -> str | None:
+    if spec.window is not None:
         return None
-    for rule in spec.alerts:
-        for term in _conjuncts(rule.when.text):
-            bound = _param_bound(term)
-            if bound is None or bound[0] not in TRACKED:
-                continue
-            column, op, param = bound
-            value, largest = params.get(param), coverage.largest(bound[0])
-            if not isinstance(value, int | float) or largest is None:
-                continue
-            if largest < value or (op == ">" and largest == value):
-                return (
-                    f"needs a trade with {column} {op} {value:,} (params.{param}); "
-                    f"the largest in the input is {largest:,.0f}"
-                )
+    for column, op, param, value in _param_bounds(rule, params):
+        largest = coverage.largest(column) if column in TRACKED else None
+        if largest is not None and (largest < value or (op == ">" and largest == value)):
+            return (
+                f"needs a trade with {column} {op} {value:,.10g} (params.{param}); "
+                f"the largest in the input is {largest:,.0f}"
+            )
     return None
 
 
@@ -169,11 +173,15 @@ def why_silent(spec: Spec, coverage: Coverage) -> str | None:
     if not coverage.trades:
         return "the input has no trades"
     params = dict(spec.params)
-    for check in (_exchanges, _history, _row_threshold):
-        reason = check(spec, params, coverage)
-        if reason:
-            return reason
-    return None
+    reason = _exchanges(spec, params, coverage)
+    if reason:
+        return reason
+    # per alert rule: the detector cannot fire only when no rule can
+    per_rule = [
+        _history(spec, rule, params, coverage) or _row_threshold(spec, rule, params, coverage)
+        for rule in spec.alerts
+    ]
+    return per_rule[0] if per_rule and all(per_rule) else None
 
 
 def silent_detectors(

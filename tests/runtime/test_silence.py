@@ -76,3 +76,21 @@ def test_an_input_that_meets_every_need_gets_no_reason() -> None:
     cov = _coverage(rows)
     for spec in ("volume-anomaly.yaml", "spread-calculator.yaml", "whale.yaml"):
         assert why_silent(load_spec(DETECTORS / spec), cov) is None, spec
+
+
+def test_a_detector_with_one_rule_that_can_fire_gets_no_reason() -> None:
+    from ctc.dsl.load import parse_spec
+
+    text = (DETECTORS / "whale.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "alerts:\n",
+        "alerts:\n  - type: any_trade\n    when: quantity > 0\n    severity:\n"
+        "      - {level: low}\n    message: \"trade\"\n",
+        1,
+    )
+    spec = parse_spec(text, str(DETECTORS / "whale.yaml"))
+    assert [r.type for r in spec.alerts] == ["any_trade", "whale_trade"]
+    cov = _coverage([("BTC-USDT", "binance", 0, 5_000.0)])
+    assert why_silent(spec, cov) is None
+    only_whales = parse_spec((DETECTORS / "whale.yaml").read_text(encoding="utf-8"), "w.yaml")
+    assert why_silent(only_whales, cov) is not None
