@@ -7,24 +7,17 @@ status 1 (never a traceback); usage errors exit with status 2.
 from __future__ import annotations
 
 import json
-import logging
 import os
-import re
 import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
 
 import click
 
 from ctc import __version__
-from ctc.dsl.errors import VERBOSE_ENV, SpecErrors, escape_controls
-from ctc.dsl.errors import verbose as is_verbose
-from ctc.progress import close_all as close_progress_lines
+from ctc.cli_errors import fail, quiet_spark_logs, reports_errors
+from ctc.dsl.errors import VERBOSE_ENV
 from ctc.report import summary_table
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _PATHS = click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
@@ -39,86 +32,6 @@ _DETECTORS = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The detectors folder (specs, tiers/, quality.yaml).",
 )
-
-
-def _fail(message: str) -> NoReturn:
-    """Print ``ctc: error: message`` as one line (control characters escaped); exit 1."""
-    close_progress_lines()
-    click.echo(f"ctc: error: {escape_controls(message.strip())[:2000]}", err=True)
-    sys.exit(1)
-
-
-#: "[ERROR_CLASS] message" or "org.apache.…Exception: message" in a Java error's text.
-_JAVA_LINE = re.compile(r"(?:^|: )((?:\[[A-Z][A-Z0-9_.]+\]|[\w$.]+(?:Exception|Error): ).*)")
-
-
-def _spark_message(exc: BaseException) -> str:
-    """One line for a Spark (pyspark or py4j) error: its error class and message, no stack."""
-    get_message = getattr(exc, "getMessage", None)
-    text = str(get_message() if callable(get_message) else exc).strip()
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    if not lines:
-        return type(exc).__name__
-    if lines[0].startswith("An error occurred while calling"):  # py4j: the Java error follows
-        for line in lines[1:]:
-            if line.startswith("at ") or line.startswith("..."):
-                continue
-            m = _JAVA_LINE.search(line)
-            if m:
-                return m.group(1)
-    return lines[0]
-
-
-def _quiet_spark_logs() -> None:
-    """Stop pyspark from logging each SQL error with its Java stack trace (ctc reports it as
-    one line). The loggers are created here with a level above CRITICAL; pyspark reuses them."""
-    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
-        logging.getLogger(name).setLevel(logging.CRITICAL + 10)
-
-
-def reports_errors(fn: F) -> F:
-    """Turn spec errors and runtime failures into one line each and exit status 1.
-
-    Spark errors become ``ctc: error: Spark: <message>`` without the Java stack trace, and
-    unexpected errors ``ctc: error: internal error: …``; ``ctc --verbose`` keeps the full
-    traceback (and Java stack trace) of both.
-    """
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SpecErrors as exc:
-            for err in exc.errors:
-                click.echo(str(err), err=True)
-            n = len(exc.errors)
-            click.echo(f"ctc: {n} problem{'s' if n != 1 else ''} found", err=True)
-            sys.exit(1)
-        except (OSError, ValueError) as exc:
-            if type(exc).__module__.startswith(("pyspark", "py4j")):
-                _spark_failure(exc)
-            if is_verbose():
-                raise
-            _fail(str(exc))
-        except Exception as exc:
-            if type(exc).__module__.startswith(("pyspark", "py4j")):
-                _spark_failure(exc)
-            if is_verbose():
-                raise
-            _fail(
-                f"internal error: {type(exc).__name__}: {exc} (ctc --verbose shows the traceback)"
-            )
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _spark_failure(exc: BaseException) -> NoReturn:
-    """Report a Spark error: one line, or with --verbose the full trace first."""
-    if is_verbose():
-        import traceback
-
-        click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
-    _fail(f"Spark: {_spark_message(exc)}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -154,7 +67,7 @@ def main(verbose: bool, driver_memory: str | None, shuffle_partitions: int | Non
     if verbose:
         os.environ[VERBOSE_ENV] = "1"
     else:
-        _quiet_spark_logs()
+        quiet_spark_logs()
     if driver_memory:
         os.environ["CTC_DRIVER_MEMORY"] = driver_memory
     if shuffle_partitions:
@@ -274,13 +187,11 @@ def backtest(
     from ctc.progress import Progress
     from ctc.runtime.backtest import run_backtest
     from ctc.runtime.input_verdict import judge_input
-    from ctc.runtime.quality import load_rules
+    from ctc.runtime.quality_rules import rules_beside
     from ctc.runtime.spark import get_spark
 
     plans = compile_paths(list(paths))
-    first = paths[0] if paths[0].is_dir() else paths[0].parent
-    rules_path = Path(quality) if quality and quality != "any" else first / "quality.yaml"
-    rules = None if quality == "any" or not rules_path.exists() else load_rules(rules_path)
+    rules = rules_beside(paths[0], quality)
     progress = Progress()
     progress.note(
         f"{len(plans)} detectors compiled; quality rules: "
@@ -299,7 +210,7 @@ def backtest(
     c = result.counts
     verdict = judge_input(str(input_path), c.read, c.used, c.rejected, result.rejected_by_rule)
     if verdict.kind == "error":
-        _fail(verdict.message)
+        fail(verdict.message)
     if verdict.kind in ("warn", "empty"):
         progress.note(f"warning: {verdict.message}")
     if fmt == "json":
@@ -533,7 +444,7 @@ def run(
     click.echo(f"hot store: {store_url}; lake: {lake}; status: {status_path}")
     verdict = input_verdict(runner, str(folder))
     if verdict.kind == "error":
-        _fail(verdict.message)
+        fail(verdict.message)
     if verdict.kind == "warn":
         progress.note(f"warning: {verdict.message}")
     if not runner.totals.processed and until_idle and note is None:
@@ -543,11 +454,13 @@ def run(
 def _register_optional() -> None:
     """Commands that live with their units: simulate, ingest and serve."""
     from ctc.ingest.cli import ingest
+    from ctc.review.cli import diff_command
     from ctc.serve.cli import serve_command
     from ctc.simulate import simulate_command
 
     main.add_command(simulate_command)
     main.add_command(ingest)
+    main.add_command(diff_command)
     main.add_command(serve_command)
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ctc.cli import _spark_message, main, reports_errors
+from ctc.cli import main
+from ctc.cli_errors import _spark_message, reports_errors
 from ctc.compiler.catalog import CORE_LAKE_TABLES, reserved_name_problem
 from ctc.compiler.expressions import FragmentError, Scope, check_fragment, to_sql
 from ctc.dsl.errors import VERBOSE_ENV, Position, SpecError, escape_controls

@@ -298,3 +298,18 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "an empty list" if not value else "a list"
     return repr(value)
+
+
+def rules_beside(spec_path: str | Path, quality: str | None = None) -> QualityRules | None:
+    """The quality rules for a back-test of the specs at ``spec_path`` (a file or folder).
+
+    ``quality``: a quality.yaml, or ``any`` (None: every symbol and exchange passes);
+    default: the ``quality.yaml`` beside the specs, else ``any``.
+    """
+    if quality == "any":
+        return None
+    if quality:
+        return load_rules(quality)
+    p = Path(spec_path)
+    beside = (p if p.is_dir() else p.parent) / "quality.yaml"
+    return load_rules(beside) if beside.exists() else None
