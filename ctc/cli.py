@@ -9,17 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ctc import __version__
 from ctc.cli_errors import fail, quiet_spark_logs, reports_errors
 from ctc.dsl.errors import VERBOSE_ENV
+from ctc.report import summary_table
 
 _PATHS = click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
@@ -41,7 +39,8 @@ _DETECTORS = click.option(
 @click.option(
     "--verbose",
     is_flag=True,
-    help="Report errors in full: Python tracebacks, Java stack traces and Spark's logs.",
+    help="Show Spark's and the JVM's start-up output and log, and report errors in full "
+    "(Python tracebacks, Java stack traces).",
 )
 @click.option(
     "--driver-memory",
@@ -124,27 +123,6 @@ def compile_(paths: Sequence[Path], explain: bool, out_dir: Path | None) -> None
         click.echo("\n".join(p.sql_script() for p in plans), nl=False)
 
 
-def _summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
-    order = ["critical", "high", "medium", "low"]
-    counts = Counter((a["module_id"], a["alert_type"], a["severity"]) for a in alerts)
-    lines = [
-        f"{'module':8} {'detector':20} {'alert type':22} "
-        + " ".join(f"{s:>8}" for s in order)
-        + f" {'total':>7}"
-    ]
-    for p in plans:
-        types = [r.type for r in p.alert_rules]
-        for t in types:
-            row = [counts.get((p.module, t, s), 0) for s in order]
-            lines.append(
-                f"{p.module:8} {p.name:20} {t:22} "
-                + " ".join(f"{n:>8}" for n in row)
-                + f" {sum(row):>7}"
-            )
-    lines.append(f"{'':52}{'':>{9 * len(order)}} {len(alerts):>6}")
-    return "\n".join(lines)
-
-
 @main.command()
 @_PATHS
 @click.option(
@@ -202,26 +180,39 @@ def backtest(
 
     The input passes the same quality gate as the stream (as one batch) first. The gated
     input is cached (--cache), so a second back-test of the same input skips the JSON.
+    An input of which no record passes is an error (exit 1); one of which most are
+    rejected, or an empty one, gets a warning.
     """
     from ctc.compiler import compile_paths
-    from ctc.runtime.backtest import run_backtest, stderr_progress
+    from ctc.progress import Progress
+    from ctc.runtime.backtest import run_backtest
+    from ctc.runtime.input_verdict import judge_input
     from ctc.runtime.quality_rules import rules_beside
     from ctc.runtime.spark import get_spark
 
     plans = compile_paths(list(paths))
     rules = rules_beside(paths[0], quality)
-    stderr_progress(
+    progress = Progress()
+    progress.note(
         f"{len(plans)} detectors compiled; quality rules: "
         f"{rules.path if rules else 'any symbol and exchange'}; starting Spark"
     )
+    progress.stage("starting Spark")
     result = run_backtest(
         get_spark("ctc-backtest"),
         plans,
         input_path,
-        stderr_progress,
+        progress,
         rules,
         cache_dir=None if no_cache else cache_dir,
     )
+    progress.close()
+    c = result.counts
+    verdict = judge_input(str(input_path), c.read, c.used, c.rejected, result.rejected_by_rule)
+    if verdict.kind == "error":
+        fail(verdict.message)
+    if verdict.kind in ("warn", "empty"):
+        progress.note(f"warning: {verdict.message}")
     if fmt == "json":
         text = "".join(
             json.dumps({**a, "detected_at": a["detected_at"].isoformat().replace("+00:00", "Z")})
@@ -229,17 +220,16 @@ def backtest(
             for a in result.alerts
         )
     else:
-        c = result.counts
         text = (
             f"input: {c.read} records, {c.used} used, {c.rejected} rejected, "
             f"{c.duplicates} duplicates dropped\n\n"
-            + _summary_table(result.alerts, result.plans)
+            + summary_table(result.alerts, result.plans)
             + f"\n\n{len(result.alerts)} alerts in {result.seconds:.1f} s\n"
         )
     if out_file:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(text, encoding="utf-8")
-        stderr_progress(f"wrote {out_file}")
+        progress.note(f"wrote {out_file}")
     else:
         click.echo(text, nl=False)
 
@@ -266,33 +256,6 @@ def test_(paths: Sequence[Path]) -> None:
         if not results:
             click.echo("ctc: no fixtures found", err=True)
         sys.exit(1)
-
-
-def _truth_report(truth: list[dict[str, Any]], alerts: list[dict[str, Any]]) -> str:
-    """How many injected anomalies the detectors found (an alert of the matching type in time)."""
-    from datetime import datetime, timedelta
-
-    kinds = {
-        "volume_spike": ("volume_spike", 60),
-        "whale_trade": ("whale_trade", 0),
-        "spread_divergence": ("spread_divergence", 30),
-    }
-    lines = []
-    for kind, (atype, pad) in kinds.items():
-        injected = [a for a in truth if a["kind"] == kind]
-        found = 0
-        for a in injected:
-            start = datetime.fromisoformat(a["start"].replace("Z", "+00:00"))
-            end = datetime.fromisoformat(a["end"].replace("Z", "+00:00")) + timedelta(seconds=pad)
-            if any(
-                x["alert_type"] == atype
-                and x["symbol"] == a["symbol"]
-                and start <= x["detected_at"] <= end + timedelta(seconds=pad)
-                for x in alerts
-            ):
-                found += 1
-        lines.append(f"  {kind:18} injected {len(injected):3}   found {found:3}")
-    return "\n".join(lines)
 
 
 @main.command()
@@ -324,115 +287,11 @@ def demo(
     WORKDIR/landing, runs every streaming detector over them as one Spark streaming
     application (`ctc run --until-idle`) into the hot store (SQLite) and the lake
     (Iceberg), then prints the alerts, a summary and which injected anomalies were found,
-    and serves the dashboard over the run's hot store (Ctrl-C stops it).
+    stops Spark and serves the dashboard over the run's hot store (Ctrl-C stops it).
     """
-    import shutil
-    from datetime import datetime
+    from ctc.demo import DemoOptions, run_demo
 
-    from ctc.compiler import compile_paths
-    from ctc.runtime.landing import publish_file
-    from ctc.runtime.spark import get_spark
-    from ctc.runtime.stream import RunOptions, StreamRunner, stderr_say
-    from ctc.simulate import simulate
-    from ctc.sinks.stores.factory import open_store
-
-    for part in ("landing", "checkpoint", "lake", "alerts.db", "status.json"):
-        target = workdir / part
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-    for extra in workdir.glob("alerts.db-*"):
-        extra.unlink()
-    workdir.mkdir(parents=True, exist_ok=True)
-    trades = workdir / "trades.jsonl"
-    stderr_say(f"simulating {hours:g} h of trades into {trades}")
-    sim = simulate(hours, trades, seed=seed)
-    files = publish_file(trades, workdir / "landing", seconds_per_file=900)
-    stderr_say(
-        f"{sim.trades} trades, {len(sim.anomalies)} injected anomalies; "
-        f"{len(files)} files landed in {workdir / 'landing'}"
-    )
-    plans = compile_paths([detectors_dir])
-    store_url = f"sqlite:///{workdir / 'alerts.db'}"
-    options = RunOptions(
-        landing=workdir / "landing",
-        checkpoint=workdir / "checkpoint",
-        store_url=store_url,
-        lake=str(workdir / "lake"),
-        quality=detectors_dir / "quality.yaml",
-        status_path=workdir / "status.json",
-        until_idle=True,
-        max_files_per_trigger=2,
-    )
-    stderr_say(f"{len(plans)} detectors compiled; starting Spark (local) for `ctc run`")
-    started = time.perf_counter()
-    spark = get_spark("ctc-demo")
-    spark_seconds = time.perf_counter() - started
-    runner = StreamRunner(spark, plans, options, stderr_say)
-    totals = runner.run()
-    run_seconds = time.perf_counter() - started
-
-    store = open_store(store_url)
-    alerts: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page = store.query_alerts(limit=200, cursor=cursor)
-        alerts += page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    for a in alerts:
-        a["detected_at"] = datetime.fromisoformat(str(a["detected_at"]).replace("Z", "+00:00"))
-    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    top = sorted(alerts, key=lambda a: (rank[a["severity"]], a["detected_at"]))[:15]
-    click.echo(f"\nAlerts in the hot store ({len(alerts)}; the 15 most severe):")
-    for a in top:
-        click.echo(
-            f"  {a['detected_at']:%Y-%m-%d %H:%M:%S}  {a['severity']:8} "
-            f"{a['alert_type']:18} {a['message']}"
-        )
-    click.echo("\nSummary per detector and severity:\n" + _summary_table(alerts, runner.plans))
-    truth = json.loads(sim.truth_path.read_text(encoding="utf-8"))["anomalies"]
-    click.echo("\nInjected anomalies found by the detectors:\n" + _truth_report(truth, alerts))
-    click.echo(
-        f"\n{totals.batches} micro-batches: {totals.processed} trades, {totals.passed} "
-        f"passed the quality gate, {totals.failed} dead letters, {totals.duplicates} "
-        "duplicates"
-    )
-    click.echo(
-        f"`ctc run` took {run_seconds:.1f} s ({spark_seconds:.1f} s of it starting Spark) for "
-        f"{totals.processed} trades in {totals.batches} micro-batches"
-    )
-    click.echo(
-        f"hot store: {workdir / 'alerts.db'}   lake: {workdir / 'lake'}   "
-        f"status: {workdir / 'status.json'}"
-    )
-    if serve:
-        _serve_dashboard(store, port)
-
-
-def _serve_dashboard(store: Any, port: int) -> None:
-    """Serve the API and the dashboard over ``store`` on 127.0.0.1 until Ctrl-C."""
-    from ctc.serve.server import STATIC_DIR, make_server
-
-    try:
-        server = make_server(store, "127.0.0.1", port, static_dir=STATIC_DIR, app="ctc", quiet=True)
-    except OSError as exc:
-        fail(f"cannot serve the dashboard on 127.0.0.1:{port}: {exc} (try --port)")
-        return
-    host, bound = str(server.server_address[0]), int(server.server_address[1])
-    click.echo(
-        f"\ndashboard: http://{host}:{bound}/   (API: http://{host}:{bound}/api/alerts)"
-        "\nCtrl-C stops the server."
-    )
-    sys.stdout.flush()  # the server blocks: show the address now, even when piped
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("stopped")
-    finally:
-        server.server_close()
+    run_demo(DemoOptions(hours, seed, detectors_dir, workdir, serve, port))
 
 
 def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
@@ -511,7 +370,8 @@ def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
 @click.option(
     "--until-idle",
     is_flag=True,
-    help="Process what is in the landing folder, close every open window, stop.",
+    help="Process what is in the landing folder, close every open window, stop (the "
+    "folder must exist).",
 )
 @click.option("--trigger-seconds", default=2.0, show_default=True, type=float)
 @click.option(
@@ -541,16 +401,26 @@ def run(
 
     Reads JSON-lines files from the landing folder, passes them through the quality gate
     once, runs every compiled detector, and writes all alerts through one sink: the hot
-    store and the lake. Stop with Ctrl-C; a restart resumes from the checkpoint.
+    store and the lake. Stop with Ctrl-C; a restart resumes from the checkpoint. Ends
+    with the totals and, for each detector without alerts that cannot fire on the trades
+    read, why; exits 1 when no record passed the quality gate.
     """
     from ctc.compiler import compile_paths
+    from ctc.progress import Progress
+    from ctc.runtime.run_summary import check_landing, input_verdict, summary_lines
     from ctc.runtime.spark import get_spark
-    from ctc.runtime.stream import RunOptions, StreamRunner, stderr_say
+    from ctc.runtime.stream import RunOptions, StreamRunner
     from ctc.sinks.lake.factory import parse_lake_url
 
     target = parse_lake_url(lake)  # a bad URL fails here, before Spark starts
     specs = list(paths) or tier_specs(detectors_dir, tier)
     plans = compile_paths(specs, with_dependencies=True)
+    progress = Progress()
+    folder = Path(source.removeprefix("landing:")) if source else landing
+    is_folder = not source or source.startswith("landing:")
+    note = check_landing(folder, until_idle) if is_folder else None
+    if note:
+        progress.note(note)
     options = RunOptions(
         landing=landing,
         checkpoint=checkpoint,
@@ -564,17 +434,21 @@ def run(
         source=source,
         cloudwatch_namespace=cloudwatch_namespace,
     )
-    stderr_say(f"{len(plans)} detectors compiled; starting Spark; reading {landing}")
+    progress.note(f"{len(plans)} detectors compiled; starting Spark; reading {source or landing}")
+    progress.stage("starting Spark")
     spark = get_spark("ctc-run", conf=target.spark_conf())
-    runner = StreamRunner(spark, plans, options, stderr_say)
-    totals = runner.run()
-    per_module = ", ".join(f"{k} {v}" for k, v in sorted(totals.by_module.items()))
-    click.echo(
-        f"{totals.batches} micro-batches: {totals.processed} records, {totals.passed} "
-        f"passed, {totals.failed} dead letters, {totals.duplicates} duplicates; "
-        f"{totals.alerts} alerts ({per_module})"
-    )
+    runner = StreamRunner(spark, plans, options, progress, progress)
+    runner.run()
+    progress.close()
+    click.echo("\n".join(summary_lines(runner)))
     click.echo(f"hot store: {store_url}; lake: {lake}; status: {status_path}")
+    verdict = input_verdict(runner, str(folder))
+    if verdict.kind == "error":
+        fail(verdict.message)
+    if verdict.kind == "warn":
+        progress.note(f"warning: {verdict.message}")
+    if not runner.totals.processed and until_idle and note is None:
+        progress.note(f"no new records in {folder}: every file was read by an earlier run")
 
 
 def _register_optional() -> None:

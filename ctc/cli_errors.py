@@ -20,7 +20,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def fail(message: str, status: int = 1) -> NoReturn:
     """Print ``ctc: error: message`` as one line (control characters escaped); exit
-    ``status``."""
+    ``status``. A progress line on the terminal is erased first."""
+    from ctc.progress import close_all
+
+    close_all()
     click.echo(f"ctc: error: {escape_controls(message.strip())[:2000]}", err=True)
     sys.exit(status)
 

@@ -104,10 +104,10 @@ def diff_command(
     (only later stages: alerts change, the state stays valid) or cosmetic (no stage
     changes). Exit status: 0 no detector changed, 1 something changed, 2 an error.
     """
+    from ctc.progress import stderr_note as stderr_progress
     from ctc.review.changes import compare_versions
     from ctc.review.render import RENDERERS
     from ctc.review.versions import open_version
-    from ctc.runtime.backtest import stderr_progress
 
     base, head, paths = split_arguments(versions)
     head_label = head or "working tree"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from ctc.compiler import compile_paths
 from ctc.compiler.plan import Plan
-from ctc.runtime.batch import register_plans
+from ctc.progress import Progress
+from ctc.runtime.batch import dependency_order, register_plans
 from ctc.runtime.sources import InputCounts, permissive_rules
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from ctc.runtime.quality_rules import QualityRules
 
-Progress = Callable[[str], None]
+Say = Callable[[str], None]
 
 
 @dataclass
@@ -37,6 +37,8 @@ class BacktestResult:
     cache_hit: bool = False
     #: seconds to gate the input (or open its cache entry), counts included
     gate_seconds: float = 0.0
+    #: rejected records per quality rule (docs/quality.md)
+    rejected_by_rule: dict[str, int] = field(default_factory=dict)
 
 
 def _to_record(row: Any) -> dict[str, Any]:
@@ -50,7 +52,7 @@ def run_backtest(
     spark: SparkSession,
     plans: Sequence[Plan],
     input_path: str | Path,
-    progress: Progress | None = None,
+    progress: Progress | Say | None = None,
     rules: QualityRules | None = None,
     cache_dir: str | Path | None = None,
     reuse: Collection[str] = (),
@@ -61,6 +63,8 @@ def run_backtest(
     exchange, see :func:`ctc.runtime.sources.permissive_rules`). With ``cache_dir``, the
     gated input is kept there as Parquet and reused by the next back-test of the same
     input content and rules (:mod:`ctc.runtime.gated_cache`); without, it is held in memory.
+    ``progress``: a function for notes, or a :class:`ctc.progress.Progress`, which also
+    shows each stage (the gate, then each detector) on its progress line.
     ``reuse``: modules whose very same plans the previous back-test in this session ran
     over the same input; their results are read again, not recomputed
     (:func:`ctc.runtime.batch.register_plans`).
@@ -68,8 +72,9 @@ def run_backtest(
     from ctc.runtime.gated_cache import gated_input
 
     say = progress or (lambda _msg: None)
+    line = progress if isinstance(progress, Progress) else Progress(live=False)
     t0 = time.perf_counter()
-    say(f"reading {input_path}")
+    line.stage(f"reading {input_path} through the quality gate")
     gated = gated_input(spark, input_path, rules or permissive_rules(), cache_dir, progress=say)
     trades, counts = gated.trades, gated.counts
     gate_seconds = time.perf_counter() - t0
@@ -79,11 +84,17 @@ def run_backtest(
     )
     alerts: list[dict[str, Any]] = []
     timings: dict[str, float] = {}
-    total = len(plans)
+    ordered = dependency_order(plans)
+    line.task(len(ordered), unit="detectors", rate=False)
     mark = [time.perf_counter()]
 
+    def begin(i: int) -> None:
+        if i < len(ordered):
+            p = ordered[i]
+            line.stage(f"[{i + 1}/{len(ordered)}] {p.module} {p.name} over {counts.used:,} events")
+
     def collect(plan: Plan) -> None:
-        # each plan's stages are registered (and its alerts computed) just before this
+        # the plan's stages were just registered, and its alerts computed
         rows = spark.sql(
             "SELECT alert_id, alert_type, module_id, symbol, exchange, severity, "
             "UNIX_MICROS(detected_at) AS detected_us, message, ttl_epoch, details "
@@ -93,16 +104,16 @@ def run_backtest(
         timings[plan.module] = now - mark[0]
         mark[0] = now
         alerts.extend(_to_record(r) for r in rows)
-        say(
-            f"[{len(timings)}/{total}] {plan.module} {plan.name}: {len(rows)} alerts "
-            f"({timings[plan.module]:.1f} s)"
-        )
+        line.advance(1)
+        begin(len(timings))
 
-    ordered = register_plans(spark, plans, trades, on_plan=collect, reuse=reuse)
+    begin(0)
+    register_plans(spark, ordered, trades, on_plan=collect, reuse=reuse)
     gated.release()
     alerts.sort(key=lambda a: (a["detected_at"], a["module_id"], a["alert_id"]))
+    by_rule = {r: int(n) for r, n in (gated.metrics.get("failed_by_rule") or {}).items() if n}
     return BacktestResult(
-        alerts, counts, ordered, time.perf_counter() - t0, timings, gated.hit, gate_seconds
+        alerts, counts, ordered, time.perf_counter() - t0, timings, gated.hit, gate_seconds, by_rule
     )
 
 
@@ -118,8 +129,3 @@ def backtest(
 
     plans = compile_paths(list(spec_paths))
     return run_backtest(spark or get_spark(), plans, input_path).alerts
-
-
-def stderr_progress(msg: str) -> None:
-    """Progress lines on stderr, so stdout stays machine-readable."""
-    print(f"ctc: {msg}", file=sys.stderr, flush=True)

@@ -63,3 +63,19 @@ def publish_file(
         os.utime(final, (mtime, mtime))
         published.append(final)
     return published
+
+
+#: Files are counted line by line for an ETA only up to this many bytes in all.
+COUNT_LINES_UP_TO = 1 << 30
+
+
+def count_lines(paths: list[Path], up_to: int = COUNT_LINES_UP_TO) -> int | None:
+    """The non-empty lines of ``paths`` (JSON-lines files), or None when they hold more
+    than ``up_to`` bytes (too long to count just for a progress line)."""
+    if sum(p.stat().st_size for p in paths) > up_to:
+        return None
+    lines = 0
+    for path in paths:
+        with path.open("rb") as fh:
+            lines += sum(1 for line in fh if line.strip())
+    return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -48,22 +49,51 @@ def get_spark(
     e.g. a Spark-catalog lake's (:meth:`ctc.sinks.lake.factory.LakeTarget.spark_conf`:
     the Iceberg catalog, extensions and jars). JVM options and jars only take
     effect when this call starts the JVM; later calls reuse the running session. The JVM
-    is guarded to die with this process (:mod:`ctc.runtime.jvm_guard`), and Spark's own
-    log is silent unless ``ctc --verbose``.
+    is guarded to die with this process (:mod:`ctc.runtime.jvm_guard`). Unless ``ctc
+    --verbose``, the JVM starts quietly (:mod:`ctc.runtime.jvm_output`: no start-up lines)
+    and Spark's log is off once the session is up.
     """
     from pyspark.sql import SparkSession
 
     from ctc.dsl.errors import verbose
     from ctc.runtime.jvm_guard import guard_jvm
+    from ctc.runtime.jvm_output import launch_quiet_gateway, quiet_conf
 
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
     os.environ.setdefault("TZ", "UTC")
-    builder = SparkSession.builder.appName(app_name).master(
-        master or os.environ.get("CTC_SPARK_MASTER", "local[2]")
-    )
-    for key, value in {**BASE_CONF, **settings(), **(conf or {})}.items():
+    master = master or os.environ.get("CTC_SPARK_MASTER", "local[2]")
+    every = {**BASE_CONF, **settings(), **(conf or {})}
+    if not verbose():
+        every = quiet_conf(every)
+        launch_quiet_gateway({**every, "spark.master": master, "spark.app.name": app_name})
+    builder = SparkSession.builder.appName(app_name).master(master)
+    for key, value in every.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR" if verbose() else "OFF")
     guard_jvm(spark)
     return spark
+
+
+def stop_spark(spark: SparkSession, timeout: float = 30.0) -> None:
+    """Stop ``spark`` and end the JVM pyspark started for it (``SparkSession.stop`` alone
+    leaves the JVM running, with its heap). A later :func:`get_spark` starts a new one."""
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    proc = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if proc is None:
+        return  # a JVM this process did not start
+    if proc.stdin is not None:
+        proc.stdin.close()  # pyspark's JVM exits when its stdin closes
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

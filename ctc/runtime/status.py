@@ -9,7 +9,6 @@ FileSystem API, like everything else under the checkpoint.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,10 +32,15 @@ class RunTotals:
     late_events_dropped: int = 0
     alerts: int = 0
     by_module: dict[str, int] = field(default_factory=dict)
+    #: dead letters per quality rule (docs/quality.md), over the run
+    failed_by_rule: dict[str, int] = field(default_factory=dict)
 
     def add(self, metrics: dict[str, Any], alerts: list[dict[str, Any]], late: int) -> None:
         """Count one batch."""
         self.batches += 1
+        for rule, n in (metrics.get("failed_by_rule") or {}).items():
+            if n:
+                self.failed_by_rule[rule] = self.failed_by_rule.get(rule, 0) + int(n)
         for k in ("processed", "passed", "failed", "duplicates"):
             setattr(self, k, getattr(self, k) + int(metrics.get(k, 0)))
         self.late_events_dropped += late
@@ -81,8 +85,19 @@ class PendingFiles:
     def __call__(self) -> dict[str, Any]:
         """``files`` pending and ``lag_seconds`` of the oldest (None for sources other
         than a landing folder)."""
-        if self.landing is None:
+        pending = self.paths()
+        if pending is None:
             return {"files": None, "lag_seconds": None}
+        oldest = min((p.stat().st_mtime for p in pending), default=None)
+        return {
+            "files": len(pending),
+            "lag_seconds": round(time.time() - oldest, 1) if oldest else 0.0,
+        }
+
+    def paths(self) -> list[Path] | None:
+        """The landing folder's files no batch has read yet (None: not a landing folder)."""
+        if self.landing is None:
+            return None
         for name in self.checkpoint.list("query/sources/0"):
             if name in self._read or name.startswith("."):
                 continue
@@ -93,16 +108,11 @@ class PendingFiles:
             except (OSError, ValueError, KeyError):
                 continue  # being written: read it next time
             self._read.add(name)
-        pending = [
+        return [
             p
             for p in self.landing.glob("*.jsonl")
             if p.resolve().as_uri() not in self._done and f"file:{p.resolve()}" not in self._done
         ]
-        oldest = min((p.stat().st_mtime for p in pending), default=None)
-        return {
-            "files": len(pending),
-            "lag_seconds": round(time.time() - oldest, 1) if oldest else 0.0,
-        }
 
 
 class StatusOutlets:
@@ -146,8 +156,3 @@ class StatusOutlets:
         publish_batch_metrics(
             self._cloudwatch, self.namespace, self.app, figures, datetime.now(tz=UTC)
         )
-
-
-def stderr_say(msg: str) -> None:
-    """Progress on stderr."""
-    print(f"ctc: {msg}", file=sys.stderr, flush=True)

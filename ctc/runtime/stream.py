@@ -33,7 +33,9 @@ import pyarrow as pa
 
 from ctc.compiler.plan import Plan
 from ctc.events import ALERT_FIELDS
+from ctc.progress import Progress
 from ctc.runtime.batch import dependency_order
+from ctc.runtime.coverage import Coverage
 from ctc.runtime.hadoop_fs import CheckpointFS
 from ctc.runtime.incremental import (
     PlanFrames,
@@ -48,14 +50,14 @@ from ctc.runtime.publish import Publisher, alert_records, iso_from_us
 from ctc.runtime.quality import CheckColumns, check_columns
 from ctc.runtime.sources import ddl, empty, empty_frame, empty_onchain, read_reference
 from ctc.runtime.state import RunState, StateStore
-from ctc.runtime.status import PendingFiles, RunTotals, StatusOutlets, stderr_say
+from ctc.runtime.status import PendingFiles, RunTotals, StatusOutlets
 from ctc.runtime.stream_gate import GatedBatch, empty_gate, gate_batch
 from ctc.sinks.lake.tables import RAW_TRADES
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["RunOptions", "RunTotals", "StreamRunner", "stderr_say"]
+__all__ = ["RunOptions", "RunTotals", "StreamRunner"]
 
 Say = Callable[[str], None]
 
@@ -151,6 +153,7 @@ class StreamRunner:
         plans: Sequence[Plan],
         options: RunOptions,
         say: Say | None = None,
+        progress: Progress | None = None,
     ) -> None:
         from ctc.runtime.quality import load_rules
         from ctc.sinks.stores.factory import open_store
@@ -158,6 +161,8 @@ class StreamRunner:
         self.spark = spark
         self.options = options
         self.say = say or (lambda _m: None)
+        #: the progress line: each micro-batch's phase, events done, events/s, ETA
+        self.progress = progress or Progress(live=False)
         for p in plans:
             if p.mode != "streaming":
                 self.say(
@@ -187,6 +192,8 @@ class StreamRunner:
             options.app, options.status_path, self.store, options.cloudwatch_namespace
         )
         self.totals = RunTotals()
+        #: what the passed trades of this process's batches covered (for why_silent)
+        self.coverage = Coverage()
         self._pending = PendingFiles(self.checkpoint, self._landing())
         self.last_status: dict[str, Any] = {}
         self._query: Any = None
@@ -350,6 +357,8 @@ class StreamRunner:
         t0 = time.perf_counter()
         spark = batch.sparkSession  # temp views made here are visible to its SQL
         _batch_settings(spark)
+        name = f"batch {batch_id}" + (" (flush)" if flush else "")
+        self.progress.stage(f"{name}: quality gate")
         state = self._state_for(batch_id, flush)
         gated = self._gate(batch, batch_id, state, flush)
         # the last batch of a bounded run closes every window itself (no flush batch)
@@ -357,6 +366,7 @@ class StreamRunner:
         phases = {"gate": time.perf_counter() - t0}
 
         mark = time.perf_counter()
+        self.progress.stage(f"{name}: {gated.metrics.get('processed', 0):,} records: detectors")
         published: set[str] = set()
 
         def publish_early(i: int, level: list[PlanFrames]) -> None:
@@ -372,12 +382,14 @@ class StreamRunner:
         phases["detectors"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
+        self.progress.stage(f"{name}: writing alerts, lake and state")
         alert_tables = [s.arrow["alerts"] for s in steps]
         alerts = [r for t in alert_tables for r in alert_records(t)]
         outputs = [(s.plan, s.arrow["output"]) for s in steps]
         market_rows: list[dict[str, Any]] = []
         if gated.passed.num_rows:
             state.market, market_rows = fold(state.market, gated.passed)
+            self.coverage.add_trades(gated.passed)
         self.publisher.hot_store(
             [a for a in alerts if a["alert_id"] not in published], outputs, market_rows
         )
@@ -490,13 +502,12 @@ class StreamRunner:
         }
         self.last_status = status
         self.status.publish(status)
-        q = metrics.get("quality_score", 100.0)
         label = " (flush)" if flush else " (last: every window closed)" if closing else ""
-        self.say(
-            f"batch {batch_id}{label}: "
-            f"{metrics.get('processed', 0)} records, {metrics.get('passed', 0)} passed, "
-            f"{metrics.get('failed', 0)} dead letters, {metrics.get('duplicates', 0)} "
-            f"duplicates, quality {q:.1f}%, {len(alerts)} alerts, {seconds:.1f} s"
+        self.progress.advance(int(metrics.get("processed", 0)))
+        then = "finishing" if closing else "next micro-batch"
+        self.progress.stage(
+            f"batch {batch_id}{label} done in {seconds:.1f} s, {self.totals.alerts:,} alerts "
+            f"so far; {then}"
         )
 
     # -- the query ------------------------------------------------------------------------
@@ -513,7 +524,10 @@ class StreamRunner:
         else:
             writer = writer.trigger(processingTime=f"{self.options.trigger_seconds} seconds")
         if not self.options.until_idle:
+            self.progress.stage("warming up the detectors")
             self.warm_up()
+        self.progress.task(self._events_to_read())
+        self.progress.stage("starting the streaming query")
         query = writer.start()
         self._query = query
         try:
@@ -527,6 +541,14 @@ class StreamRunner:
             self.last_status["query_status"] = "stopped"
             self.status.publish(self.last_status)
         return self.totals
+
+    def _events_to_read(self) -> int | None:
+        """The lines of the landing folder's unread files, when a bounded run will read
+        them all (the progress line's total, for an ETA); None when not known."""
+        from ctc.runtime.landing import count_lines
+
+        paths = self._pending.paths() if self.options.until_idle else None
+        return count_lines(paths) if paths is not None else None
 
     def stop(self, timeout: float = 120.0) -> None:
         """Stop the query between micro-batches: wait (up to ``timeout`` s) for the running

@@ -45,7 +45,9 @@ export default function App() {
     return () => clearInterval(id);
   }, [live, refresh]);
 
-  const seen = new Set(DEFAULT_SYMBOLS);
+  // until the first poll answers, every section says it is loading (not an empty value)
+  const loading = Object.keys(state).length === 0;
+  const seen = new Set([...DEFAULT_SYMBOLS, symbol]); // a ?symbol= of the URL too
   for (const a of state.alerts?.data?.alerts || []) if (a.symbol) seen.add(a.symbol);
   const symbols = [...seen].sort();
 
@@ -57,6 +59,7 @@ export default function App() {
         lastUpdated={lastUpdated}
         dataUpdated={state.metrics?.data?.updated_at}
         error={failed}
+        health={state.health?.data}
         symbol={symbol}
         symbols={symbols}
         onSymbol={setSymbol}
@@ -67,16 +70,16 @@ export default function App() {
       >
         {DISCLAIMER}
       </p>
-      <MetricStrip metrics={state.metrics?.data} error={state.metrics?.error} />
+      <MetricStrip metrics={state.metrics?.data} error={state.metrics?.error} loading={loading} />
       <div className="grid gap-4 lg:grid-cols-3">
         <div className="space-y-4 lg:col-span-2">
-          <VolumeChart symbol={symbol} series={state.volume?.data} error={state.volume?.error} />
-          <SpreadChart symbol={symbol} series={state.spread?.data} error={state.spread?.error} />
-          <WhaleLog alerts={state.whales?.data?.alerts} error={state.whales?.error} />
+          <VolumeChart symbol={symbol} series={state.volume?.data} error={state.volume?.error} loading={loading} />
+          <SpreadChart symbol={symbol} series={state.spread?.data} error={state.spread?.error} loading={loading} />
+          <WhaleLog alerts={state.whales?.data?.alerts} error={state.whales?.error} loading={loading} />
         </div>
         <div className="space-y-4">
-          <SystemHealth health={state.health?.data} error={state.health?.error} />
-          <AlertFeed alerts={state.alerts?.data?.alerts} error={state.alerts?.error} />
+          <SystemHealth health={state.health?.data} error={state.health?.error} loading={loading} />
+          <AlertFeed alerts={state.alerts?.data?.alerts} error={state.alerts?.error} loading={loading} />
         </div>
       </div>
       <footer className="border-t border-slate-800 pt-3 text-center text-xs text-slate-500">

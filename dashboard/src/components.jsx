@@ -21,6 +21,7 @@ import {
   fmtTime,
   hhmm,
   hhmmss,
+  jobState,
 } from "./format.js";
 
 export function Card({ title, subtitle, testid, children, className = "", right = null }) {
@@ -45,6 +46,38 @@ export function Problem({ error }) {
   return error ? <p className="text-sm text-red-400">Could not load: {error}</p> : null;
 }
 
+/** Shown until the first answer of the API arrives (instead of empty values). */
+export function Loading() {
+  return (
+    <p data-testid="loading" className="animate-pulse text-sm text-slate-500">
+      Loading…
+    </p>
+  );
+}
+
+/** A chart with nothing to draw: a frame of the chart's height that says why. */
+export function ChartEmpty({ height, children }) {
+  return (
+    <div
+      data-testid="chart-empty"
+      className={`flex ${height} items-center justify-center rounded-lg border border-dashed border-slate-700 px-6 text-center text-sm text-slate-400`}
+    >
+      <p>{children}</p>
+    </div>
+  );
+}
+
+// The badge's dot per job state (jobState) or polling state.
+const BADGE_DOT = {
+  live: "bg-emerald-400 animate-pulse",
+  stopped: "bg-sky-400",
+  stale: "bg-amber-400",
+  none: "bg-slate-500",
+  loading: "bg-slate-500 animate-pulse",
+  paused: "bg-slate-500",
+  offline: "bg-red-500",
+};
+
 export function Badge({ severity }) {
   const style = SEVERITY_STYLE[severity] || SEVERITY_STYLE.low;
   return (
@@ -57,9 +90,12 @@ export function Badge({ severity }) {
   );
 }
 
-export function Header({ live, onToggle, lastUpdated, dataUpdated, error, symbol, symbols, onSymbol }) {
-  const state = !live ? "paused" : error ? "offline" : "live";
-  const dot = { live: "bg-emerald-400 animate-pulse", paused: "bg-slate-500", offline: "bg-red-500" }[state];
+export function Header({ live, onToggle, lastUpdated, dataUpdated, error, health, symbol, symbols, onSymbol }) {
+  // polling paused or the API unreachable first; else the job's own state (as in System health)
+  const job = jobState(health);
+  const state = !live ? "paused" : error ? "offline" : job.key === "running" ? "live" : job.key;
+  const label = { paused: "Paused", offline: "Offline" }[state] || job.badge;
+  const dot = BADGE_DOT[state];
   return (
     <header
       data-testid="header"
@@ -91,34 +127,35 @@ export function Header({ live, onToggle, lastUpdated, dataUpdated, error, symbol
           data-testid="live-indicator"
           data-state={state}
           onClick={onToggle}
-          title={live ? "Pause polling" : "Resume polling (every 10 s)"}
+          title={`${live ? "Pause polling" : "Resume polling (every 10 s)"}; job ${job.word}`}
           className="flex items-center gap-2 rounded-full border border-slate-700 bg-slate-800 px-3 py-1 font-medium text-slate-100 hover:bg-slate-700"
         >
           <span className={`h-2.5 w-2.5 rounded-full ${dot}`} />
-          {state === "live" ? "Live" : state === "paused" ? "Paused" : "Offline"}
+          {label}
         </button>
         <div className="text-right text-xs text-slate-400" data-testid="last-updated">
           <div>
-            Last updated <span className="text-slate-200">{lastUpdated ? fmtTime(lastUpdated) : "–"}</span>
+            Last updated{" "}
+            <span className="text-slate-200">{lastUpdated ? fmtTime(lastUpdated) : "loading…"}</span>
           </div>
-          <div>data as of {fmtTime(dataUpdated)}</div>
+          <div>data as of {lastUpdated ? fmtTime(dataUpdated, false, "no data yet") : "loading…"}</div>
         </div>
       </div>
     </header>
   );
 }
 
-export function MetricStrip({ metrics, error }) {
+export function MetricStrip({ metrics, error, loading }) {
   const m = metrics || {};
   const price = m.current_price || {};
   const vol = m.volume_1h || {};
   const items = [
-    ["Binance", fmtMoney(price.binance)],
-    ["Coinbase", fmtMoney(price.coinbase)],
-    ["Spread", fmtPct(m.spread_pct)],
-    ["1 h volume", `${fmtCompact(vol.binance)} / ${fmtCompact(vol.coinbase)}`],
-    ["Anomalies 24 h", fmtNum(m.anomaly_count_24h)],
-  ];
+    ["Binance", fmtMoney(price.binance, "no trades")],
+    ["Coinbase", fmtMoney(price.coinbase, "no trades")],
+    ["Spread", fmtPct(m.spread_pct, 3, "needs both")],
+    ["1 h volume", `${fmtCompact(vol.binance, "0")} / ${fmtCompact(vol.coinbase, "0")}`],
+    ["Anomalies 24 h", fmtNum(m.anomaly_count_24h, 0, "0")],
+  ].map(([label, value]) => [label, loading ? "loading…" : error ? "n/a" : value]);
   return (
     <div data-testid="metrics" className="grid grid-cols-2 gap-3 sm:grid-cols-5">
       {items.map(([label, value]) => (
@@ -134,9 +171,10 @@ export function MetricStrip({ metrics, error }) {
   );
 }
 
-export function AlertFeed({ alerts, error }) {
+export function AlertFeed({ alerts, error, loading }) {
   return (
     <Card title="Alert feed" subtitle="Newest first, all symbols" testid="alert-feed" className="flex flex-col">
+      {loading && <Loading />}
       <Problem error={error} />
       {alerts && alerts.length === 0 && <p className="text-sm text-slate-500">No alerts yet.</p>}
       <ul className="max-h-[560px] space-y-2 overflow-y-auto pr-1">
@@ -189,7 +227,7 @@ function VolumeTooltip({ active, payload }) {
   );
 }
 
-export function VolumeChart({ symbol, series, error }) {
+export function VolumeChart({ symbol, series, error, loading }) {
   const points = pivotVolume(series?.windows);
   const spikes = points.filter((p) => p.spike != null).length;
   return (
@@ -197,10 +235,19 @@ export function VolumeChart({ symbol, series, error }) {
       title={`Volume · ${symbol}`}
       subtitle="Quote volume per 60 s window and exchange; red dots mark volume_spike alerts"
       testid="volume-chart"
-      right={<span className="text-xs text-slate-400">{spikes} spikes shown</span>}
+      right={points.length > 0 && <span className="text-xs text-slate-400">{spikes} spikes shown</span>}
     >
       <Problem error={error} />
-      {points.length === 0 && !error && <p className="text-sm text-slate-500">No volume windows yet.</p>}
+      {points.length === 0 ? (
+        <ChartEmpty height="h-64">
+          {loading
+            ? "Loading…"
+            : error
+              ? "No chart: the volume series could not be loaded."
+              : `No volume windows for ${symbol} yet: the volume detector (MOD-001) writes one per ` +
+                "60 s window of trades, per exchange, when the window closes."}
+        </ChartEmpty>
+      ) : (
       <div className="h-64">
         <ResponsiveContainer width="100%" height="100%">
           <ComposedChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
@@ -225,12 +272,14 @@ export function VolumeChart({ symbol, series, error }) {
           </ComposedChart>
         </ResponsiveContainer>
       </div>
+      )}
     </Card>
   );
 }
 
-export function SpreadChart({ symbol, series, error }) {
-  const points = (series?.windows || []).map((w) => ({
+export function SpreadChart({ symbol, series, error, loading }) {
+  const windows = series?.windows || [];
+  const points = windows.filter((w) => w.value != null).map((w) => ({
     t: w.window_start,
     label: hhmmss(w.window_start),
     spread: w.value,
@@ -242,10 +291,22 @@ export function SpreadChart({ symbol, series, error }) {
       title={`Spread tracker · ${symbol}`}
       subtitle="(Binance − Coinbase) / Coinbase VWAP per 30 s window, in %; ±0.5 % alerts"
       testid="spread-chart"
-      right={<span className="text-xs text-slate-400">latest {fmtPct(last)}</span>}
+      right={points.length > 0 && <span className="text-xs text-slate-400">latest {fmtPct(last)}</span>}
     >
       <Problem error={error} />
-      {points.length === 0 && !error && <p className="text-sm text-slate-500">No spread windows yet.</p>}
+      {points.length === 0 ? (
+        <ChartEmpty height="h-56">
+          {loading
+            ? "Loading…"
+            : error
+              ? "No chart: the spread series could not be loaded."
+              : `No spread for ${symbol}: a spread needs trades on both Binance and Coinbase in the ` +
+                "same 30 s window" +
+                (windows.length
+                  ? ` (${windows.length} window${windows.length === 1 ? "" : "s"} had trades on one exchange only).`
+                  : "; none has come yet.")}
+        </ChartEmpty>
+      ) : (
       <div className="h-56">
         <ResponsiveContainer width="100%" height="100%">
           <LineChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
@@ -273,13 +334,15 @@ export function SpreadChart({ symbol, series, error }) {
           </LineChart>
         </ResponsiveContainer>
       </div>
+      )}
     </Card>
   );
 }
 
-export function WhaleLog({ alerts, error }) {
+export function WhaleLog({ alerts, error, loading }) {
   return (
     <Card title="Whale log" subtitle="Single trades above 100,000 quote volume (MOD-002)" testid="whale-log">
+      {loading && <Loading />}
       <Problem error={error} />
       <div className="max-h-80 overflow-y-auto">
         <table className="w-full text-left text-sm">
@@ -296,7 +359,7 @@ export function WhaleLog({ alerts, error }) {
             </tr>
           </thead>
           <tbody>
-            {(alerts || []).length === 0 && (
+            {!loading && (alerts || []).length === 0 && (
               <tr>
                 <td colSpan={8} className="py-2 text-slate-500">No whale trades yet.</td>
               </tr>
@@ -309,7 +372,7 @@ export function WhaleLog({ alerts, error }) {
                   <td className="pr-2">{a.symbol}</td>
                   <td className="pr-2">{a.exchange}</td>
                   <td className={`pr-2 font-semibold ${d.side === "buy" ? "text-emerald-400" : "text-red-400"}`}>
-                    {d.side || "–"}
+                    {d.side || "n/a"}
                   </td>
                   <td className="pr-2 text-right">{fmtNum(d.quantity, 4)}</td>
                   <td className="pr-2 text-right">{fmtMoney(d.price)}</td>
@@ -327,36 +390,46 @@ export function WhaleLog({ alerts, error }) {
   );
 }
 
-export function SystemHealth({ health, error }) {
+export function SystemHealth({ health, error, loading }) {
   const h = health || {};
-  const ok = h.job_status === "running";
+  const job = jobState(health);
   const q = h.quality_score;
-  const items = [
-    ["Job status", h.job_status || "–", "health-job", ok ? "text-emerald-400" : "text-amber-300"],
-    ["Stream lag", h.source_lag_seconds == null ? "–" : `${fmtNum(h.source_lag_seconds, 1)} s`, "health-lag"],
-    ["Records processed", fmtNum(h.records_processed), "health-records"],
-    ["Quality score", q == null ? "–" : `${q.toFixed(2)}%`, "health-quality", q != null && q < 95 ? "text-red-400" : ""],
-    ["Pending files", fmtNum(h.pending_files), "health-pending"],
-    ["Last batch", h.batch_id == null ? "–" : `#${h.batch_id} · ${fmtNum(h.age_seconds, 0)} s ago`, "health-batch"],
-  ];
   const m = h.metrics || {};
+  const t = h.totals || {};
+  const none = job.key === "none" ? "none yet" : "n/a";
+  const items = [
+    ["Job status", job.word, "health-job", job.key === "running" ? "text-emerald-400" : "text-amber-300"],
+    ["Stream lag", fmtNum(h.source_lag_seconds, 1, none) + (h.source_lag_seconds == null ? "" : " s"), "health-lag"],
+    ["Records processed", fmtNum(h.records_processed, 0, none), "health-records"],
+    ["Quality score", q == null ? none : `${q.toFixed(2)}%`, "health-quality", q != null && q < 95 ? "text-red-400" : ""],
+    ["Pending files", fmtNum(h.pending_files, 0, none), "health-pending"],
+    ["Last batch", h.batch_id == null ? none : `#${h.batch_id} · ${fmtNum(h.age_seconds, 0)} s ago`, "health-batch"],
+  ];
   return (
     <Card title="System health" subtitle={`Streaming runtime "${h.app || "ctc"}", last micro-batch`} testid="system-health">
       <Problem error={error} />
-      <dl className="grid grid-cols-2 gap-3">
-        {items.map(([label, value, id, color = ""]) => (
-          <div key={id} className="rounded-lg bg-slate-950/60 p-2">
-            <dt className="text-[11px] uppercase tracking-wide text-slate-500">{label}</dt>
-            <dd data-testid={id} className={`text-lg font-semibold text-slate-100 ${color}`}>
-              {value}
-            </dd>
-          </div>
-        ))}
-      </dl>
-      {h.metrics && (
-        <p className="mt-3 text-xs text-slate-500">
-          Last batch: {fmtNum(m.processed)} processed, {fmtNum(m.passed)} passed, {fmtNum(m.failed)} dead
-          letters, {fmtNum(m.late)} late, {fmtNum(m.duplicates)} duplicates.
+      {loading ? (
+        <Loading />
+      ) : (
+        <dl className="grid grid-cols-2 gap-3">
+          {items.map(([label, value, id, color = ""]) => (
+            <div key={id} className="rounded-lg bg-slate-950/60 p-2">
+              <dt className="text-[11px] uppercase tracking-wide text-slate-500">{label}</dt>
+              <dd data-testid={id} className={`text-lg font-semibold text-slate-100 ${color}`}>
+                {value}
+              </dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {h.metrics && h.batch_id != null && (
+        <p data-testid="health-batches" className="mt-3 text-xs text-slate-500">
+          Last batch (#{h.batch_id}): {fmtNum(m.processed)} processed, {fmtNum(m.passed)} passed,{" "}
+          {fmtNum(m.failed)} dead letters, {fmtNum(m.late)} late, {fmtNum(m.duplicates)} duplicates.
+          {t.batches != null &&
+            ` Whole run: ${fmtNum(t.processed)} processed in ${fmtNum(t.batches)} batches, ` +
+              `${fmtNum(t.alerts)} alerts.`}
+          {job.key === "stopped" && " The run has finished: these figures are final."}
         </p>
       )}
     </Card>

@@ -1,14 +1,17 @@
 const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 2 });
 const money = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 
-export const fmtCompact = (v) => (v == null || Number.isNaN(v) ? "–" : compact.format(v));
-export const fmtMoney = (v) => (v == null ? "–" : money.format(v));
-export const fmtPct = (v, d = 3) => (v == null ? "–" : `${v >= 0 ? "+" : ""}${v.toFixed(d)}%`);
-export const fmtNum = (v, d = 0) =>
-  v == null ? "–" : Number(v).toLocaleString("en-US", { maximumFractionDigits: d });
+// A missing value is said in words ("n/a", or what the caller passes), never as a dash.
+export const fmtCompact = (v, missing = "n/a") =>
+  v == null || Number.isNaN(v) ? missing : compact.format(v);
+export const fmtMoney = (v, missing = "n/a") => (v == null ? missing : money.format(v));
+export const fmtPct = (v, d = 3, missing = "n/a") =>
+  v == null ? missing : `${v >= 0 ? "+" : ""}${v.toFixed(d)}%`;
+export const fmtNum = (v, d = 0, missing = "n/a") =>
+  v == null ? missing : Number(v).toLocaleString("en-US", { maximumFractionDigits: d });
 
-export function fmtTime(iso, withDate = false) {
-  if (!iso) return "–";
+export function fmtTime(iso, withDate = false, missing = "n/a") {
+  if (!iso) return missing;
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const opts = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: "UTC" };
@@ -38,3 +41,18 @@ export const TYPE_LABEL = {
   whale_trade: "Whale trade",
   spread_divergence: "Spread divergence",
 };
+
+/**
+ * The streaming job's state from GET /health, one answer for the header's badge and the
+ * health panel: running, stopped (the run finished: its data is final), stale (the job
+ * says it runs but no micro-batch came for minutes) or none (no run has reported yet).
+ */
+export function jobState(health) {
+  if (!health) return { key: "loading", word: "loading", badge: "Loading…" };
+  if (health.job_status === "no data" || health.updated_at == null)
+    return { key: "none", word: "no run yet", badge: "No run yet" };
+  if (health.query_status === "stopped")
+    return { key: "stopped", word: "stopped", badge: "Run finished" };
+  if (health.job_status === "stale") return { key: "stale", word: "stale", badge: "Stale" };
+  return { key: "running", word: "running", badge: "Live" };
+}

@@ -5,14 +5,18 @@ to $CTC_SCREENSHOT (the README's picture: CTC_SCREENSHOT=docs/dashboard.png pyte
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser import SECTIONS_READY_JS, chromium, missing_browser
-from servekit import Server
+from servekit import Server, start_server, stop_server
 
+from ctc.serve.sample import fill_store
 from ctc.serve.server import STATIC_DIR
+from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,3 +91,115 @@ def test_dashboard_renders_every_section_with_real_data(
             else []
         )
         assert not errors, errors
+
+
+#: In the page: every element's own text that is a dash standing for a missing value, and
+#: each chart's state (drawn, or a frame saying why not).
+_HONEST_JS = """
+const dashes = [...document.querySelectorAll('body *')]
+  .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && /[–—]/.test(n.textContent)))
+  .map((e) => (e.dataset.testid || e.tagName) + ': ' + e.textContent.trim().slice(0, 60));
+const charts = {};
+for (const id of ['volume-chart', 'spread-chart']) {
+  const card = document.querySelector(`[data-testid=${id}]`);
+  const drawn = !!card.querySelector('.recharts-bar-rectangle path, path.recharts-curve');
+  const empty = card.querySelector('[data-testid=chart-empty]');
+  charts[id] = drawn ? 'data' : empty ? empty.textContent.trim() : '';
+}
+return {
+  dashes,
+  charts,
+  loading: document.querySelectorAll('[data-testid=loading]').length,
+  badge: document.querySelector('[data-testid=live-indicator]').textContent.trim(),
+  badgeState: document.querySelector('[data-testid=live-indicator]').dataset.state,
+  job: (document.querySelector('[data-testid=health-job]') || {}).textContent || '',
+  updated: document.querySelector('[data-testid=last-updated]').textContent,
+};
+"""
+
+
+def _settled(driver: Any, url: str) -> dict[str, Any]:
+    """Load ``url`` and wait until the first poll has answered (no section loading);
+    return what _HONEST_JS sees then."""
+    driver.set_page_load_timeout(30)
+    driver.get(url)
+    deadline = time.monotonic() + 30
+    seen: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        seen = driver.execute_script(_HONEST_JS)
+        if (
+            not seen["loading"]
+            and re.search(r"\d", seen["updated"])
+            and all(seen["charts"].values())
+        ):
+            break
+        time.sleep(0.2)
+    return seen
+
+
+def test_dashboard_shows_no_dash_and_every_chart_has_data(live_server: Server) -> None:
+    """Over a running job's data: no value is a bare dash, both charts draw data, and the
+    badge and the health panel agree that the job runs."""
+    with chromium() as driver:
+        seen = _settled(driver, f"{live_server.url}/")
+    assert seen["loading"] == 0, seen
+    assert seen["dashes"] == [], seen["dashes"]
+    assert seen["charts"] == {"volume-chart": "data", "spread-chart": "data"}, seen["charts"]
+    assert (seen["badge"], seen["badgeState"], seen["job"]) == ("Live", "live", "running")
+
+
+def test_dashboard_after_a_finished_run_says_so_and_why_charts_are_empty(
+    tmp_path: Path,
+) -> None:
+    """A run that stopped an hour ago, viewed for a symbol traded on one exchange only and
+    without volume windows: the badge says the run finished (not "Live") and the health
+    panel says stopped; each empty chart says why it is empty; no dash for a missing
+    value (the Coinbase price, the spread)."""
+    db = tmp_path / "alerts.db"
+    store = SqliteAlertStore(db)
+    fill_store(store, hours=1, seed=5, status_age_seconds=3600)
+    status = store.get_status("ctc")
+    assert status is not None
+    store.put_status("ctc", {**status, "query_status": "stopped"})
+    # XRP-USDT traded on binance alone: a price, spread windows without a spread, no volume
+    at = status["max_event_time"]
+    store.put_market(
+        [
+            {
+                "symbol": "XRP-USDT",
+                "exchange": "binance",
+                "price": 0.52,
+                "volume_1h": 9e4,
+                "updated_at": at,
+            }
+        ]
+    )
+    store.put_windows(
+        "spread",
+        [
+            {
+                "symbol": "XRP-USDT",
+                "exchange": None,
+                "window_start": at,
+                "value": None,
+                "vwap_a": 0.52,
+                "vwap_b": None,
+            }
+        ],
+    )
+    store.close()
+    server = start_server(db, tmp_path / "serve.log")
+    try:
+        with chromium() as driver:
+            seen = _settled(driver, f"{server.url}/?symbol=XRP-USDT")
+    finally:
+        stop_server(server)
+    assert seen["dashes"] == [], seen["dashes"]
+    assert (seen["badge"], seen["badgeState"], seen["job"]) == (
+        "Run finished",
+        "stopped",
+        "stopped",
+    )
+    assert "No volume windows for XRP-USDT" in seen["charts"]["volume-chart"], seen["charts"]
+    assert "needs trades on both Binance and Coinbase" in seen["charts"]["spread-chart"]
+    assert "1 window had trades on one exchange only" in seen["charts"]["spread-chart"]

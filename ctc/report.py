@@ -1,0 +1,48 @@
+"""Tables of alerts for a person: the summary per detector and severity, the most
+severe alerts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+#: Severities, most severe first.
+SEVERITIES = ["critical", "high", "medium", "low"]
+
+
+def summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
+    """Alerts counted per detector, alert type and severity, one row per alert type of
+    each plan (zeros included), with the total below."""
+    order = SEVERITIES
+    counts = Counter((a["module_id"], a["alert_type"], a["severity"]) for a in alerts)
+    rows = [(p.module, p.name, r.type) for p in plans for r in p.alert_rules]
+    wn = max([20, *(len(name) for _m, name, _t in rows)])
+    wt = max([22, *(len(t) for _m, _n, t in rows)])
+    lines = [
+        f"{'module':8} {'detector':{wn}} {'alert type':{wt}} "
+        + " ".join(f"{s:>8}" for s in order)
+        + f" {'total':>7}"
+    ]
+    for module, name, t in rows:
+        row = [counts.get((module, t, s), 0) for s in order]
+        lines.append(
+            f"{module:8} {name:{wn}} {t:{wt}} "
+            + " ".join(f"{n:>8}" for n in row)
+            + f" {sum(row):>7}"
+        )
+    lines.append(f"{'':{8 + wn + wt + 2}}{'':>{9 * len(order)}} {len(alerts):>7}")
+    return "\n".join(lines)
+
+
+def most_severe(alerts: list[dict[str, Any]], n: int = 15) -> str:
+    """The ``n`` most severe alerts (earliest first within a severity), one line each,
+    in columns as wide as their longest value. ``detected_at`` is a datetime."""
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    top = sorted(alerts, key=lambda a: (rank.get(a["severity"], 9), a["detected_at"]))[:n]
+    width = max((len(a["alert_type"]) for a in top), default=0)
+    return "\n".join(
+        f"  {a['detected_at']:%Y-%m-%d %H:%M:%S}  {a['severity']:8} "
+        f"{a['alert_type']:{width}}  {a['message']}"
+        for a in top
+    )
