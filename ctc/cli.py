@@ -454,13 +454,14 @@ def run(
 def _register_optional() -> None:
     """Commands that live with their units: simulate, ingest and serve."""
     from ctc.ingest.cli import ingest
-    from ctc.review.cli import diff_command
+    from ctc.review.cli import diff_command, sweep_command
     from ctc.serve.cli import serve_command
     from ctc.simulate import simulate_command
 
     main.add_command(simulate_command)
     main.add_command(ingest)
     main.add_command(diff_command)
+    main.add_command(sweep_command)
     main.add_command(serve_command)
 
 

@@ -122,16 +122,24 @@ def _rule_diffs(old: Plan, new: Plan) -> list[TextDiff]:
     return out
 
 
-def _param_reach(
-    old_spec: Spec, old_plan: Plan, name: str, value: ParamValue, old: Version
+def with_param(spec: Spec, name: str, value: ParamValue, context: Sequence[Spec]) -> Plan:
+    """``spec`` compiled with param ``name`` alone set to ``value`` (``context``: the specs
+    it may read). Raises SpecErrors when that does not compile."""
+    params = tuple((n, value if n == name else v) for n, v in spec.params)
+    (plan,) = compile_specs([replace(spec, params=params)], context)
+    return plan
+
+
+def param_reach(
+    spec: Spec, plan: Plan, name: str, value: ParamValue, context: Sequence[Spec]
 ) -> tuple[str, ...]:
-    """The stage kinds whose SQL changes when only param ``name`` takes ``value``."""
-    params = tuple((n, value if n == name else v) for n, v in old_spec.params)
+    """The stage kinds of ``plan`` (``spec`` compiled) whose SQL changes when only param
+    ``name`` takes ``value``."""
     try:
-        (probe,) = compile_specs([replace(old_spec, params=params)], old.context)
+        probe = with_param(spec, name, value, context)
     except (SpecErrors, ValueError):
         return ("(does not compile alone)",)
-    kinds = [s.kind for _v, s, _n in changed_stages(old_plan, probe) if s is not None]
+    kinds = [s.kind for _v, s, _n in changed_stages(plan, probe) if s is not None]
     return tuple(dict.fromkeys(kinds))
 
 
@@ -146,7 +154,7 @@ def _param_changes(
             continue
         reaches: tuple[str, ...] = ()
         if va is not None and vb is not None:
-            reaches = _param_reach(old_spec, old_plan, name, vb, old)
+            reaches = param_reach(old_spec, old_plan, name, vb, old.context)
         out.append(ParamChange(name, va, vb, reaches))
     return out
 
