@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -364,20 +363,15 @@ class DynamoDBAlertStore(AlertStore):
                 return counts, bool(self.alerts.query(**kwargs, Limit=1).get("Items"))
 
     def catalog(self) -> Catalog:
-        """The catalog table's live values: one Query per facet (entries whose ttl has
-        passed are left out, as the table TTL deletes them lazily)."""
-        now = int(time.time())
+        """The catalog table's values: one Query per facet. Like the alerts, an entry stays
+        until ``purge_expired`` or the table TTL (lazy) deletes it."""
         found: dict[str, list[str]] = {}
         for facet in CATALOG_FACETS:
             kwargs: dict[str, Any] = {"KeyConditionExpression": Key(FACET_ATTR).eq(facet)}
             values: list[str] = []
             while True:
                 resp = self.catalog_table.query(**kwargs)
-                values += [
-                    str(item[VALUE_ATTR])
-                    for item in resp.get("Items", [])
-                    if int(item.get("ttl_epoch", now + 1)) > now
-                ]
+                values += [str(item[VALUE_ATTR]) for item in resp.get("Items", [])]
                 if "LastEvaluatedKey" not in resp:
                     break
                 kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
