@@ -158,27 +158,29 @@ def run_demo(opts: DemoOptions) -> None:
         f"status: {workdir / 'status.json'}"
     )
     if opts.serve:
-        serve_dashboard(store, opts.port)
+        store.close()
+        serve_dashboard(store_url, opts.port)
 
 
-def serve_dashboard(store: Any, port: int) -> None:
-    """Serve the API and the dashboard over ``store`` on 127.0.0.1 until Ctrl-C."""
-    from ctc.serve.server import STATIC_DIR, make_server
+def serve_dashboard(store_url: str, port: int) -> None:
+    """Serve the API and the dashboard over ``store_url`` on 127.0.0.1 until Ctrl-C: `ctc
+    serve` in a fresh process (its gunicorn forks workers, which this process, with a
+    JVM gateway and its threads behind it, should not do)."""
+    import subprocess
 
-    try:
-        server = make_server(store, "127.0.0.1", port, static_dir=STATIC_DIR, app="ctc", quiet=True)
-    except OSError as exc:
-        message = f"cannot serve the dashboard on 127.0.0.1:{port}: {exc} (try --port)"
-        raise OSError(message) from exc
-    host, bound = str(server.server_address[0]), int(server.server_address[1])
     click.echo(
-        f"\ndashboard: http://{host}:{bound}/   (API: http://{host}:{bound}/api/alerts)"
+        f"\ndashboard: http://127.0.0.1:{port}/   (API: http://127.0.0.1:{port}/api/alerts)"
         "\nCtrl-C stops the server."
     )
     sys.stdout.flush()  # the server blocks: show the address now, even when piped
+    cmd = [sys.executable, "-m", "ctc.serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--store", store_url, "--app", "ctc", "--quiet"]
+    proc = subprocess.Popen(cmd)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
+        code = proc.wait()
+    except KeyboardInterrupt:  # the terminal sent SIGINT to both processes
+        proc.wait()
         click.echo("stopped")
-    finally:
-        server.server_close()
+        return
+    if code != 0:
+        raise OSError(f"cannot serve the dashboard on 127.0.0.1:{port} (try --port)")

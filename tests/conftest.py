@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -57,8 +58,11 @@ def moto_endpoint() -> Iterator[str]:
     One server for the run (Kinesis, DynamoDB, CloudWatch); tests use their own names.
     """
     port = _free_port()
+    recording = Path(tempfile.mkdtemp(prefix="ctc-moto-")) / "recording.jsonl"
     env = {
         **os.environ,
+        # where the recorder (/moto-api/recorder/..., off until started) writes
+        "MOTO_RECORDER_FILEPATH": str(recording),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from ctc.serve.alert_labels import alert_type_label
 from ctc.sinks.stores.base import AlertStore
 from ctc.sinks.stores.cursor import decode_cursor
 
@@ -83,7 +84,17 @@ def _answer(status: int, body: Any, extra: Mapping[str, str] | None = None) -> R
     headers = dict(BASE_HEADERS)
     if extra:
         headers.update(extra)
-    return status, headers, clean_json(body)
+    return status, headers, _strict(body)
+
+
+def _strict(body: Any) -> Any:
+    """``body`` itself when it is strict JSON already (checked by the C encoder, far
+    cheaper than a walk in Python), else its clean_json copy."""
+    try:
+        json.dumps(body, allow_nan=False)
+    except ValueError:
+        return clean_json(body)
+    return body
 
 
 def _error(status: int, message: str, parameter: str | None = None, **extra: str) -> Response:
@@ -278,7 +289,7 @@ def get_metrics(
     market_time = _latest_time(market)
     reference = market_time or now
     since = _iso(reference - timedelta(hours=24))
-    count, by_type, capped = _count_alerts(store, symbol, since)
+    by_type, capped = store.count_alerts(symbol, since, ANOMALY_COUNT_CAP)
     whales = store.query_alerts(alert_type="whale_trade", symbol=symbol, limit=1).items
     newest_alert = store.query_alerts(symbol=symbol, limit=1).items
     updated_at = (
@@ -293,7 +304,7 @@ def get_metrics(
             "current_price": prices,
             "spread_pct": spread_pct(prices),
             "volume_1h": volumes,
-            "anomaly_count_24h": count,
+            "anomaly_count_24h": sum(by_type.values()),
             "anomaly_count_by_type": by_type,
             "anomaly_count_capped": capped,
             "anomaly_window_start": since,
@@ -301,22 +312,6 @@ def get_metrics(
             "updated_at": updated_at,
         },
     )
-
-
-def _count_alerts(store: AlertStore, symbol: str, since: str) -> tuple[int, dict[str, int], bool]:
-    count, cursor = 0, None
-    by_type: dict[str, int] = {}
-    while True:
-        page = store.query_alerts(symbol=symbol, since=since, limit=1000, cursor=cursor)
-        for alert in page.items:
-            kind = str(alert.get("alert_type"))
-            by_type[kind] = by_type.get(kind, 0) + 1
-        count += len(page.items)
-        if page.next_cursor is None:
-            return count, by_type, False
-        if count >= ANOMALY_COUNT_CAP:
-            return count, by_type, True
-        cursor = page.next_cursor
 
 
 def get_health(query: Mapping[str, str], store: AlertStore, now: datetime, app: str) -> Response:
@@ -430,6 +425,23 @@ def get_series(
     )
 
 
+def get_catalog(query: Mapping[str, str], store: AlertStore) -> Response:
+    """``GET /catalog``: the symbols, exchanges and alert types of the stored alerts, each
+    alert type with its human label (ctc.serve.alert_labels)."""
+    _check_params(query, frozenset())
+    catalog = store.catalog()
+    return _answer(
+        200,
+        {
+            "symbols": catalog.symbols,
+            "exchanges": catalog.exchanges,
+            "alert_types": [
+                {"type": kind, "label": alert_type_label(kind)} for kind in catalog.alert_types
+            ],
+        },
+    )
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3 document (ctc/serve/openapi.yaml) as a dict."""
@@ -454,6 +466,8 @@ def _route(parts: list[str]) -> Route | None:
         return lambda _p, q, s, n, a: get_health(q, s, n, a)
     if len(parts) == 3 and parts[0] == "series" and parts[1] in SERIES_KINDS and parts[2]:
         return lambda p, q, s, _n, _a: get_series(p[1], p[2], q, s)
+    if parts == ["catalog"]:
+        return lambda _p, q, s, _n, _a: get_catalog(q, s)
     if parts == ["openapi.json"]:
         return lambda _p, _q, _s, _n, _a: _answer(200, openapi_document())
     return None

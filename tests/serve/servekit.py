@@ -33,9 +33,9 @@ class Server:
     proc: subprocess.Popen[bytes]
 
 
-def start_server(db: Path, log: Path) -> Server:
-    """Start ``python -m ctc.serve`` on a free port over the SQLite file ``db``; wait until
-    /api/health answers."""
+def start_server(db: Path, log: Path, *extra: str) -> Server:
+    """Start ``python -m ctc.serve`` on a free port over the SQLite file ``db`` (``extra``:
+    more options, e.g. ``--static DIR``); wait until /api/health answers."""
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -50,6 +50,7 @@ def start_server(db: Path, log: Path) -> Server:
                 "--store",
                 f"sqlite:///{db}",
                 "--quiet",
+                *extra,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -272,9 +272,32 @@ def test_openapi_document_describes_every_endpoint(store: SqliteAlertStore) -> N
         "/health",
         "/series/volume/{symbol}",
         "/series/spread/{symbol}",
+        "/catalog",
         "/openapi.json",
     }
     assert get(store, "/api/openapi.json")[1] == doc
+
+
+def test_catalog_lists_what_the_alerts_name_with_labels(store: SqliteAlertStore) -> None:
+    everything = every_alert(store)
+    status, body = get(store, "/api/catalog")
+    assert status == 200
+    assert body["symbols"] == sorted({a["symbol"] for a in everything})
+    assert body["exchanges"] == sorted({a["exchange"] for a in everything if a["exchange"]})
+    assert [t["type"] for t in body["alert_types"]] == sorted({a["alert_type"] for a in everything})
+    labels = {t["type"]: t["label"] for t in body["alert_types"]}
+    assert labels["volume_spike"] == "Volume spike"
+    assert labels["spread_divergence"] == "Spread divergence"
+    store.put_alerts([{**everything[0], "alert_id": "dex-1", "alert_type": "large_dex_swap"}])
+    labels = {t["type"]: t["label"] for t in get(store, "/catalog")[1]["alert_types"]}
+    assert labels["large_dex_swap"] == "Large DEX swap"
+    assert get(store, "/api/catalog", symbol="BTC-USDT")[0] == 400
+
+
+def test_catalog_of_an_empty_store(tmp_path: Any) -> None:
+    s = SqliteAlertStore(tmp_path / "empty.db")
+    assert get(s, "/api/catalog") == (200, {"symbols": [], "exchanges": [], "alert_types": []})
+    s.close()
 
 
 class _BrokenStore(SqliteAlertStore):

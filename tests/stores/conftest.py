@@ -30,7 +30,7 @@ def dynamodb_store(moto_endpoint: str, aws_env: None) -> Iterator[DynamoDBAlertS
     store = new_dynamodb_store(moto_endpoint)
     yield store
     client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto_endpoint)
-    for table in (store.alerts, store.market, store.status, store.windows):
+    for table in (store.alerts, store.market, store.status, store.windows, store.catalog_table):
         client.delete_table(TableName=table.name)
 
 

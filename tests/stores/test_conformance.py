@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from store_helpers import T0, all_pages, iso, make_alert, order_key
 
-from ctc.sinks.stores.base import AlertStore
+from ctc.sinks.stores.base import AlertStore, Catalog
 
 
 def _ids(items: list[dict]) -> list[str]:
@@ -437,3 +437,44 @@ def test_purge_expired_removes_expired_windows(store: AlertStore) -> None:
         "03",
         "04",
     ]
+
+
+def test_count_alerts_per_type_from_since(store: AlertStore, mixed: list[dict]) -> None:
+    since = iso(T0.replace(second=3))
+    mine = [a for a in mixed if a["symbol"] == "BTC-USDT" and a["detected_at"] >= since]
+    want: dict[str, int] = {}
+    for a in mine:
+        want[a["alert_type"]] = want.get(a["alert_type"], 0) + 1
+    assert store.count_alerts("BTC-USDT", since, 1000) == (want, False)
+    assert store.count_alerts("BTC-USDT", since, len(mine)) == (want, False)
+    counts, capped = store.count_alerts("BTC-USDT", since, 2)
+    assert capped and sum(counts.values()) == 2 and set(counts) <= set(want)
+    assert store.count_alerts("XRP-USDT", since, 1000) == ({}, False)
+    store.put_alerts([make_alert(50, symbol="BTC-USDT", alert_type="spread_divergence")])
+    assert store.count_alerts("BTC-USDT", since, 1000)[0] == {**want, "spread_divergence": 1}
+
+
+def test_catalog_lists_the_distinct_values_until_they_expire(store: AlertStore) -> None:
+    assert store.catalog() == Catalog()
+    store.put_alerts(
+        [
+            make_alert(1, symbol="BTC-USDT", alert_type="whale_trade", ttl_epoch=5_000),
+            make_alert(2, symbol="ETH-USDT", alert_type="volume_spike", ttl_epoch=1_000),
+            {**make_alert(3, symbol="BTC-USDT", ttl_epoch=5_000), "exchange": "coinbase"},
+            {**make_alert(4, alert_type="spread_divergence", ttl_epoch=5_000), "exchange": None},
+            make_alert(5, symbol="ETH-USDT", alert_type="volume_spike", ttl_epoch=2_000),
+        ]
+    )
+    assert store.catalog() == Catalog(
+        symbols=["BTC-USDT", "ETH-USDT"],
+        exchanges=["binance", "coinbase"],
+        alert_types=["spread_divergence", "volume_spike", "whale_trade"],
+    )
+    store.purge_expired(1_500)  # alert 2 only: ETH-USDT is still named by alert 5
+    assert store.catalog().symbols == ["BTC-USDT", "ETH-USDT"]
+    store.purge_expired(2_500)
+    assert store.catalog() == Catalog(
+        symbols=["BTC-USDT"],
+        exchanges=["binance", "coinbase"],
+        alert_types=["spread_divergence", "volume_spike", "whale_trade"],
+    )

@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from store_helpers import make_alert
+from store_helpers import T0, iso, make_alert
 
 from ctc.sinks.stores.sqlite_store import SqliteAlertStore
 
@@ -99,4 +99,38 @@ def test_one_store_object_from_many_threads(tmp_path: Path) -> None:
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(work, range(16))) == [5] * 16
     assert len(store.query_alerts(limit=1000).items) == 320
+    store.close()
+
+
+def test_a_kept_count_is_redone_after_another_process_writes(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.db"
+    api, runtime = SqliteAlertStore(path), SqliteAlertStore(path)
+    since = iso(T0)
+    runtime.put_alerts([make_alert(n) for n in range(3)])
+    assert api.count_alerts("BTC-USDT", since, 100) == ({"volume_spike": 3}, False)
+    assert api.count_alerts("BTC-USDT", since, 100) == ({"volume_spike": 3}, False)  # kept
+    runtime.put_alerts([make_alert(7, alert_type="whale_trade")])
+    assert api.count_alerts("BTC-USDT", since, 100) == (
+        {"volume_spike": 3, "whale_trade": 1},
+        False,
+    )
+    api.put_alerts([make_alert(8)])  # its own write: data_version does not see it
+    assert api.count_alerts("BTC-USDT", since, 100)[0]["volume_spike"] == 4
+    api.close()
+    runtime.close()
+
+
+def test_the_api_queries_read_an_index(tmp_path: Path) -> None:
+    store = SqliteAlertStore(tmp_path / "alerts.db")
+    plans = {  # query -> what its plan must say
+        "SELECT alert_type FROM alerts WHERE symbol = 'X' AND detected_at >= 'a'": (
+            "COVERING INDEX"  # the 24 h count reads no table row
+        ),
+        "SELECT * FROM alerts WHERE alert_type = 'v' AND symbol = 'X' AND detected_at >= 'a' "
+        "ORDER BY detected_at DESC, alert_id DESC": "(alert_type=? AND symbol=? AND detected_at>?)",
+        "SELECT MIN(exchange) FROM alerts WHERE exchange > 'a'": "COVERING INDEX",
+    }
+    for sql, want in plans.items():
+        plan = " ".join(r[3] for r in store._read(f"EXPLAIN QUERY PLAN {sql}"))
+        assert want in plan and "TEMP B-TREE" not in plan, (sql, plan)
     store.close()

@@ -33,6 +33,16 @@ class Page:
     next_cursor: str | None = None
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """What the alerts in a store name: distinct symbols, exchanges and alert types, each
+    sorted (an alert's null exchange or symbol is left out)."""
+
+    symbols: list[str] = field(default_factory=list)
+    exchanges: list[str] = field(default_factory=list)
+    alert_types: list[str] = field(default_factory=list)
+
+
 class AlertStore(ABC):
     """Hot alert store: keyed by alert_id, queryable by type and time and by symbol and time."""
 
@@ -56,6 +66,16 @@ class AlertStore(ABC):
     ) -> Page:
         """Alerts newest first (detected_at desc, then alert_id desc), optionally of one
         type and/or one symbol, with detected_at >= since; ``cursor`` continues a page."""
+
+    @abstractmethod
+    def count_alerts(self, symbol: str, since: str, cap: int) -> tuple[dict[str, int], bool]:
+        """The alerts of ``symbol`` with detected_at >= ``since``, counted per alert_type,
+        stopping at ``cap`` alerts: ``(counts, capped)`` where ``capped`` says more exist
+        than were counted (the counts then add up to ``cap``)."""
+
+    @abstractmethod
+    def catalog(self) -> Catalog:
+        """The distinct symbols, exchanges and alert types of the stored alerts."""
 
     @abstractmethod
     def purge_expired(self, now_epoch: int) -> int:

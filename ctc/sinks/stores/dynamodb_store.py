@@ -1,5 +1,5 @@
-"""The AWS hot store: four DynamoDB tables, ``<prefix>-alerts``, ``-market``, ``-status``
-and ``-windows`` (the dashboard's chart series).
+"""The AWS hot store: five DynamoDB tables, ``<prefix>-alerts``, ``-market``, ``-status``,
+``-windows`` (the dashboard's chart series) and ``-catalog`` (what the alerts name).
 
 Alerts: partition key ``alert_id``, sort key ``detected_at``; every GSI sorts on
 ``detected_at_id`` (``detected_at + "#" + alert_id``), so a page is newest first with ties
@@ -10,6 +10,12 @@ broken by alert_id desc and ``detected_at_id >= since`` is exactly ``detected_at
   (filtered on type)
 * ``all-time``    (all_pk = "all", detected_at_id) — neither; one partition holds every
   alert, fine at alert rates (a partition takes ~1000 writes/s).
+
+Catalog: partition key ``facet`` (``symbol``, ``exchange`` or ``alert_type``), sort key
+``value``, and ``ttl_epoch`` the latest ttl of the alerts carrying that value: written by
+``put_alerts`` (a conditional update per new value or later ttl), so the catalog is three
+Queries and expires with the last alert of a value. Every read of the API is a Query or a
+GetItem; only ``purge_expired`` scans.
 
 Windows: partition key ``series`` (``kind#symbol``), sort key ``window_key``
 (``window_start#exchange``, exchange ``""`` for cross-exchange series), so one Query reads a
@@ -32,7 +38,7 @@ import boto3
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from ctc.sinks.stores.base import AlertStore, Page
+from ctc.sinks.stores.base import AlertStore, Catalog, Page
 from ctc.sinks.stores.cursor import decode_cursor, encode_cursor
 from ctc.sinks.stores.records import (
     ALERT_COLUMNS,
@@ -56,6 +62,9 @@ ALL_ATTR, ALL_VALUE = "all_pk", "all"
 _FILTERED_READ = 200
 #: Keys of the windows table.
 SERIES_ATTR, WINDOW_KEY_ATTR = "series", "window_key"
+#: Keys of the catalog table, and its facets (alert fields).
+FACET_ATTR, VALUE_ATTR = "facet", "value"
+CATALOG_FACETS = ("symbol", "exchange", "alert_type")
 
 
 def _sort_key(detected_at: str, alert_id: str) -> str:
@@ -116,11 +125,14 @@ class DynamoDBAlertStore(AlertStore):
         self.market = resource.Table(f"{prefix}-market")
         self.status = resource.Table(f"{prefix}-status")
         self.windows = resource.Table(f"{prefix}-windows")
+        self.catalog_table = resource.Table(f"{prefix}-catalog")
+        #: (facet, value) -> the ttl last written to the catalog by this object
+        self._catalog_ttl: dict[tuple[str, str], int] = {}
 
     # -- tables ----------------------------------------------------------------------
 
     def create_tables(self) -> None:
-        """Create the four tables (on-demand), the GSIs and the TTL if they are missing;
+        """Create the five tables (on-demand), the GSIs and the TTL if they are missing;
         safe to call again. In AWS, Terraform owns them and this is for local runs/tests."""
         gsis = [
             (TYPE_INDEX, "alert_type"),
@@ -184,6 +196,17 @@ class DynamoDBAlertStore(AlertStore):
                     {"AttributeName": WINDOW_KEY_ATTR, "AttributeType": "S"},
                 ],
             },
+            {
+                "TableName": self.catalog_table.name,
+                "KeySchema": [
+                    {"AttributeName": FACET_ATTR, "KeyType": "HASH"},
+                    {"AttributeName": VALUE_ATTR, "KeyType": "RANGE"},
+                ],
+                "AttributeDefinitions": [
+                    {"AttributeName": FACET_ATTR, "AttributeType": "S"},
+                    {"AttributeName": VALUE_ATTR, "AttributeType": "S"},
+                ],
+            },
         ]
         for spec in specs:
             try:
@@ -195,7 +218,7 @@ class DynamoDBAlertStore(AlertStore):
             self._client.get_waiter("table_exists").wait(
                 TableName=spec["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
             )
-        for table in (self.alerts.name, self.windows.name):
+        for table in (self.alerts.name, self.windows.name, self.catalog_table.name):
             ttl = self._client.describe_time_to_live(TableName=table)
             if ttl["TimeToLiveDescription"].get("TimeToLiveStatus") not in (
                 "ENABLED",
@@ -213,6 +236,7 @@ class DynamoDBAlertStore(AlertStore):
         return how many were given. The key is (alert_id, detected_at): detected_at is the
         event time the alert id is hashed from, so a replay lands on the same item."""
         count = 0
+        latest: dict[tuple[str, str], int] = {}
         with self.alerts.batch_writer(overwrite_by_pkeys=["alert_id", "detected_at"]) as batch:
             for alert in alerts:
                 record = normalise_alert(alert)
@@ -222,7 +246,31 @@ class DynamoDBAlertStore(AlertStore):
                 # No NULLs: a missing index key just leaves the item out of that index.
                 batch.put_item(Item={k: v for k, v in item.items() if v is not None})
                 count += 1
+                for facet in CATALOG_FACETS:
+                    value = record.get(facet)
+                    if isinstance(value, str) and value:
+                        key = (facet, value)
+                        latest[key] = max(latest.get(key, 0), int(record["ttl_epoch"]))
+        self._write_catalog(latest)
         return count
+
+    def _write_catalog(self, latest: Mapping[tuple[str, str], int]) -> None:
+        """Raise the catalog ttl of each (facet, value) to ``latest`` (conditional updates,
+        skipped when this object already wrote that ttl or a later one)."""
+        for (facet, value), ttl in latest.items():
+            if self._catalog_ttl.get((facet, value), -1) >= ttl:
+                continue
+            try:
+                self.catalog_table.update_item(
+                    Key={FACET_ATTR: facet, VALUE_ATTR: value},
+                    UpdateExpression="SET ttl_epoch = :t",
+                    ConditionExpression="attribute_not_exists(ttl_epoch) OR ttl_epoch < :t",
+                    ExpressionAttributeValues={":t": ttl},
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+            self._catalog_ttl[(facet, value)] = ttl
 
     def get_alert(self, alert_id: str) -> dict[str, Any] | None:
         """One alert by id (the newest item of that id), or None."""
@@ -288,6 +336,50 @@ class DynamoDBAlertStore(AlertStore):
             items=records[:limit], next_cursor=encode_cursor(last["detected_at"], last["alert_id"])
         )
 
+    def count_alerts(self, symbol: str, since: str, cap: int) -> tuple[dict[str, int], bool]:
+        """Per-type counts from Queries of the symbol index that read only ``alert_type``
+        (1 MB pages), stopping at ``cap`` alerts."""
+        kwargs: dict[str, Any] = {
+            "IndexName": SYMBOL_INDEX,
+            "KeyConditionExpression": Key("symbol").eq(symbol) & Key(SORT_ATTR).gte(iso_utc(since)),
+            "ProjectionExpression": "alert_type",
+        }
+        counts: dict[str, int] = {}
+        total = 0
+        while True:
+            resp = self.alerts.query(**kwargs)
+            items = resp.get("Items", [])
+            room = cap - total
+            for item in items[:room]:
+                kind = str(item.get("alert_type"))
+                counts[kind] = counts.get(kind, 0) + 1
+            total += min(len(items), room)
+            if len(items) > room:
+                return counts, True
+            if "LastEvaluatedKey" not in resp:
+                return counts, False
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            if total >= cap:  # is there one more after the last page read?
+                return counts, bool(self.alerts.query(**kwargs, Limit=1).get("Items"))
+
+    def catalog(self) -> Catalog:
+        """The catalog table's values: one Query per facet. Like the alerts, an entry stays
+        until ``purge_expired`` or the table TTL (lazy) deletes it."""
+        found: dict[str, list[str]] = {}
+        for facet in CATALOG_FACETS:
+            kwargs: dict[str, Any] = {"KeyConditionExpression": Key(FACET_ATTR).eq(facet)}
+            values: list[str] = []
+            while True:
+                resp = self.catalog_table.query(**kwargs)
+                values += [str(item[VALUE_ATTR]) for item in resp.get("Items", [])]
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            found[facet] = sorted(values)
+        return Catalog(
+            symbols=found["symbol"], exchanges=found["exchange"], alert_types=found["alert_type"]
+        )
+
     def purge_expired(self, now_epoch: int) -> int:
         """Delete alerts whose ttl_epoch <= now_epoch by a scan and batched deletes; return
         how many. In AWS the table TTL deletes them too (lazily, within days), so this
@@ -309,7 +401,25 @@ class DynamoDBAlertStore(AlertStore):
                     break
                 kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
         self._purge_windows(now_epoch)
+        self._purge_catalog(now_epoch)
         return deleted
+
+    def _purge_catalog(self, now_epoch: int) -> None:
+        for facet in CATALOG_FACETS:
+            kwargs: dict[str, Any] = {
+                "KeyConditionExpression": Key(FACET_ATTR).eq(facet),
+                "FilterExpression": Attr("ttl_epoch").lte(int(now_epoch)),
+            }
+            while True:
+                resp = self.catalog_table.query(**kwargs)
+                for item in resp.get("Items", []):
+                    self.catalog_table.delete_item(
+                        Key={FACET_ATTR: facet, VALUE_ATTR: item[VALUE_ATTR]}
+                    )
+                    self._catalog_ttl.pop((facet, str(item[VALUE_ATTR])), None)
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def _purge_windows(self, now_epoch: int) -> None:
         kwargs: dict[str, Any] = {

@@ -4,8 +4,8 @@
   ``sqlite:////abs/path/alerts.db`` an absolute one (the SQLAlchemy convention; folders
   are created), ``sqlite:///:memory:`` a private in-memory store.
 * ``dynamodb://PREFIX?region=eu-west-1&endpoint_url=http://127.0.0.1:5000&create=true`` —
-  tables ``PREFIX-alerts|market|status``; ``create=true`` creates missing tables (local
-  runs and tests; in AWS Terraform creates them).
+  tables ``PREFIX-alerts|market|status|windows|catalog``; ``create=true`` creates missing
+  tables (local runs and tests; in AWS Terraform creates them).
 """
 
 from __future__ import annotations

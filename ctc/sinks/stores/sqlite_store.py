@@ -1,5 +1,11 @@
 """The local hot store: one SQLite file in WAL mode.
 
+Indexes: one per query shape of the API, each in the alert order (detected_at, alert_id):
+by type, by symbol (carrying alert_type, so the per-type count of /metrics reads the index
+only), by type and symbol (the chart markers), by time; one on exchange, which with the
+type and symbol indexes lets the catalog skip from one distinct value to the next instead
+of reading every alert.
+
 One writer process (the runtime) and any number of reader processes (the API) share the
 file: WAL lets readers read while the writer writes, ``busy_timeout`` makes a second
 writer wait instead of failing, and each write is one ``BEGIN IMMEDIATE`` transaction.
@@ -15,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ctc.sinks.stores.base import AlertStore, Page
+from ctc.sinks.stores.base import AlertStore, Catalog, Page
 from ctc.sinks.stores.cursor import decode_cursor, encode_cursor
 from ctc.sinks.stores.records import (
     ALERT_COLUMNS,
@@ -30,6 +36,8 @@ from ctc.sinks.stores.records import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+#: count_alerts answers kept (per symbol and since; a write makes them all stale).
+_KEPT_COUNTS = 64
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -45,7 +53,12 @@ CREATE TABLE IF NOT EXISTS alerts (
     details     TEXT
 );
 CREATE INDEX IF NOT EXISTS alerts_type_time ON alerts (alert_type, detected_at, alert_id);
-CREATE INDEX IF NOT EXISTS alerts_symbol_time ON alerts (symbol, detected_at, alert_id);
+DROP INDEX IF EXISTS alerts_symbol_time;
+CREATE INDEX IF NOT EXISTS alerts_symbol_time_type
+    ON alerts (symbol, detected_at, alert_id, alert_type);
+CREATE INDEX IF NOT EXISTS alerts_type_symbol_time
+    ON alerts (alert_type, symbol, detected_at, alert_id);
+CREATE INDEX IF NOT EXISTS alerts_exchange ON alerts (exchange);
 CREATE INDEX IF NOT EXISTS alerts_time ON alerts (detected_at, alert_id);
 CREATE INDEX IF NOT EXISTS alerts_ttl ON alerts (ttl_epoch);
 CREATE TABLE IF NOT EXISTS market (
@@ -109,6 +122,10 @@ class SqliteAlertStore(AlertStore):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        #: writes through this connection, which PRAGMA data_version does not count
+        self._writes = 0
+        #: count_alerts answers: (symbol, since, cap) -> (change token, counts, capped)
+        self._counts: dict[tuple[str, str, int], tuple[tuple[int, int], dict[str, int], bool]] = {}
         self._conn = sqlite3.connect(
             self.path,
             timeout=BUSY_TIMEOUT_MS / 1000,
@@ -147,7 +164,14 @@ class SqliteAlertStore(AlertStore):
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            self._writes += 1
         return changed
+
+    def _change_token(self) -> tuple[int, int]:
+        """Changes whenever the file does: other connections' commits (data_version) and
+        this one's (counted). Call under the lock."""
+        row = self._conn.execute("PRAGMA data_version").fetchone()
+        return int(row[0]), self._writes
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -206,6 +230,52 @@ class SqliteAlertStore(AlertStore):
         return Page(
             items=rows[:limit], next_cursor=encode_cursor(last["detected_at"], last["alert_id"])
         )
+
+    def count_alerts(self, symbol: str, since: str, cap: int) -> tuple[dict[str, int], bool]:
+        """Per-type counts of the alerts of ``symbol`` from ``since`` on, at most ``cap`` of
+        them (read from the symbol index alone). The answer is kept until the file changes:
+        the count reads every alert of the day, and pollers ask for it between writes."""
+        bound = iso_utc(since)
+        key = (symbol, bound, cap)
+        with self._lock:
+            token = self._change_token()
+            kept = self._counts.get(key)
+        if kept is not None and kept[0] == token:
+            return dict(kept[1]), kept[2]
+        rows = self._read(
+            "SELECT alert_type, COUNT(*) AS n FROM (SELECT alert_type FROM alerts "
+            "WHERE symbol = ? AND detected_at >= ? LIMIT ?) GROUP BY alert_type",
+            (symbol, bound, cap),
+        )
+        counts = {str(r["alert_type"]): int(r["n"]) for r in rows}
+        capped = sum(counts.values()) >= cap and bool(
+            self._read(
+                "SELECT 1 FROM alerts WHERE symbol = ? AND detected_at >= ? LIMIT 1 OFFSET ?",
+                (symbol, bound, cap),
+            )
+        )
+        with self._lock:
+            if len(self._counts) >= _KEPT_COUNTS:
+                self._counts.clear()
+            self._counts[key] = (token, counts, capped)
+        return dict(counts), capped
+
+    def catalog(self) -> Catalog:
+        """The distinct symbols, exchanges and alert types, each found by skipping through
+        its index from one value to the next (a few reads per value, not one per alert)."""
+        return Catalog(
+            symbols=self._distinct("symbol"),
+            exchanges=self._distinct("exchange"),
+            alert_types=self._distinct("alert_type"),
+        )
+
+    def _distinct(self, column: str) -> list[str]:
+        rows = self._read(
+            f"WITH RECURSIVE v(x) AS (SELECT MIN({column}) FROM alerts UNION ALL "
+            f"SELECT (SELECT MIN({column}) FROM alerts WHERE {column} > x) FROM v "
+            "WHERE x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
+        )
+        return [str(r["x"]) for r in rows]
 
     def purge_expired(self, now_epoch: int) -> int:
         """Delete alerts and series rows whose ttl_epoch <= now_epoch; return how many
