@@ -16,6 +16,7 @@ import click
 
 from ctc import __version__
 from ctc.cli_errors import fail, quiet_spark_logs, reports_errors
+from ctc.cli_options import cache_option, quality_option
 from ctc.dsl.errors import VERBOSE_ENV
 from ctc.report import summary_table
 
@@ -146,21 +147,8 @@ def compile_(paths: Sequence[Path], explain: bool, out_dir: Path | None) -> None
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the output here instead of stdout.",
 )
-@click.option(
-    "--quality",
-    default=None,
-    help="Quality rules (a quality.yaml), or 'any' to accept every symbol and exchange "
-    "[default: quality.yaml beside the first spec, else 'any'].",
-)
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("var/cache/gated"),
-    show_default=True,
-    help="Keep the gated input here as Parquet, keyed by the content of the input and the "
-    "quality rules; the next back-test of the same input reads it instead of the JSON.",
-)
+@quality_option()
+@cache_option
 @click.option(
     "--no-cache",
     is_flag=True,

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ctc.cli_errors import reports_errors_with
+from ctc.cli_options import cache_option, quality_option
 
 #: exit statuses, as diff(1) has them
 SAME, DIFFERENT, TROUBLE = 0, 1, 2
@@ -71,20 +72,8 @@ def split_arguments(args: Sequence[str]) -> tuple[str, str | None, list[Path]]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the review here instead of stdout.",
 )
-@click.option(
-    "--quality",
-    default=None,
-    help="Quality rules for the back-tests (a quality.yaml), or 'any' "
-    "[default: quality.yaml beside the working tree's specs, else 'any'].",
-)
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("var/cache/gated"),
-    show_default=True,
-    help="The back-tests' gated-input cache (as for ctc backtest).",
-)
+@quality_option("quality.yaml beside the working tree's specs")
+@cache_option
 @reports_errors_with(TROUBLE)
 def diff_command(
     versions: Sequence[str],
@@ -171,19 +160,8 @@ def diff_command(
     help="Write the chart here: .html (a self-contained page) or .svg "
     "[default: var/sweep-<detector>-<param>.html].",
 )
-@click.option(
-    "--quality",
-    default=None,
-    help="Quality rules (a quality.yaml), or 'any' [default: quality.yaml beside the spec].",
-)
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("var/cache/gated"),
-    show_default=True,
-    help="The gated-input cache (as for ctc backtest).",
-)
+@quality_option("quality.yaml beside the spec")
+@cache_option
 @reports_errors_with(1)
 def sweep_command(
     spec: Path,

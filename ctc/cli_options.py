@@ -1,0 +1,35 @@
+"""Options several ``ctc`` commands share, defined once: the back-tests' quality rules and
+gated-input cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+#: where back-tests keep the gated input (ctc/runtime/gated_cache.py)
+DEFAULT_CACHE = Path("var/cache/gated")
+
+cache_option = click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_CACHE,
+    show_default=True,
+    help="Keep the gated input here as Parquet, keyed by the content of the input and the "
+    "quality rules; the next back-test of the same input reads it instead of the JSON.",
+)
+
+
+def quality_option(
+    default: str = "quality.yaml beside the first spec",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--quality``: a quality.yaml, or 'any'; ``default`` says where it is looked for."""
+    return click.option(
+        "--quality",
+        default=None,
+        help="Quality rules (a quality.yaml), or 'any' to accept every symbol and exchange "
+        f"[default: {default}, else 'any'].",
+    )
