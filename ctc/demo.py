@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -166,21 +168,66 @@ def serve_dashboard(store_url: str, port: int) -> None:
     """Serve the API and the dashboard over ``store_url`` on 127.0.0.1 until Ctrl-C: `ctc
     serve` in a fresh process (its gunicorn forks workers, which this process, with a
     JVM gateway and its threads behind it, should not do)."""
-    import subprocess
-
-    click.echo(
-        f"\ndashboard: http://127.0.0.1:{port}/   (API: http://127.0.0.1:{port}/api/alerts)"
-        "\nCtrl-C stops the server."
-    )
-    sys.stdout.flush()  # the server blocks: show the address now, even when piped
     cmd = [sys.executable, "-m", "ctc.serve", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--store", store_url, "--app", "ctc", "--quiet"]
-    proc = subprocess.Popen(cmd)
+    proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent())
     try:
+        if not _listening(proc, port):
+            raise OSError(f"cannot serve the dashboard on 127.0.0.1:{port} (try --port)")
+        click.echo(
+            f"\ndashboard: http://127.0.0.1:{port}/   (API: http://127.0.0.1:{port}/api/alerts)"
+            "\nCtrl-C stops the server."
+        )
+        sys.stdout.flush()  # the server blocks: show the address now, even when piped
         code = proc.wait()
-    except KeyboardInterrupt:  # the terminal sent SIGINT to both processes
-        proc.wait()
+        if code != 0:
+            raise OSError(f"the dashboard server on 127.0.0.1:{port} stopped (exit {code})")
+    except KeyboardInterrupt:  # Ctrl-C (a terminal sends it to the server too)
+        _stop(proc)
         click.echo("stopped")
+    finally:
+        _stop(proc)  # whatever ends this process ends the server
+
+
+def _listening(proc: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> bool:
+    """Wait until the server child accepts connections on ``port`` (False: it exited, or
+    did not listen within ``timeout`` s)."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server child: SIGINT (gunicorn's graceful stop), then SIGKILL."""
+    import signal
+
+    if proc.poll() is not None:
         return
-    if code != 0:
-        raise OSError(f"cannot serve the dashboard on 127.0.0.1:{port} (try --port)")
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A function for the server child to run before exec, so that the kernel sends it
+    SIGTERM when the demo process dies, even by SIGKILL (Linux's PR_SET_PDEATHSIG), and no
+    server is left holding the port; None elsewhere. libc is loaded here, in the parent:
+    the child runs nothing but the call."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None  # not Linux: Ctrl-C and a normal exit still stop it
+    return lambda: libc.prctl(1, signal.SIGTERM)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -81,6 +83,10 @@ def stop_spark(spark: SparkSession, timeout: float = 30.0) -> None:
     from pyspark import SparkContext
 
     spark.stop()
+    if threading.current_thread() is threading.main_thread():
+        # pyspark's Ctrl-C handler cancels the context's jobs; with no context left it
+        # would fail instead of interrupting
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     gateway = SparkContext._gateway
     if gateway is None:
         return

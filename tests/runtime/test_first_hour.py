@@ -43,7 +43,8 @@ def _ctc(*args: str, cwd: Path = ROOT, **kw: Any) -> subprocess.CompletedProcess
 
 def _not_ctc(stderr: str) -> list[str]:
     """Lines of stderr that ctc did not write (Spark's or the JVM's start-up noise)."""
-    return [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("ctc: ")]
+    ours = ("ctc: ", "ctc serve: ")
+    return [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith(ours)]
 
 
 def _run_args(tmp: Path, landing: Path) -> list[str]:
