@@ -343,7 +343,9 @@ def get_health(query: Mapping[str, str], store: AlertStore, now: datetime, app: 
     updated = _parse_stored_time(status.get("updated_at"))
     age = (now - updated).total_seconds() if updated else None
     query_status = status.get("query_status")
-    if age is None or age > STALE_AFTER_SECONDS:
+    if query_status == "stopped":
+        job_status = "stopped"  # a finished run stays finished, however old
+    elif age is None or age > STALE_AFTER_SECONDS:
         job_status = "stale"
     else:
         job_status = str(query_status or "running")

@@ -201,6 +201,10 @@ def test_health_reports_the_runtime_status(store: SqliteAlertStore) -> None:
     assert body["metrics"] == status_rec["metrics"]
     stale = get(store, "/health", now=updated + timedelta(minutes=10))[1]
     assert stale["job_status"] == "stale"
+    # a finished run is "stopped", however old, as the dashboard's badge says
+    store.put_status("ctc", {**status_rec, "query_status": "stopped"})
+    finished = get(store, "/health", now=updated + timedelta(minutes=10))[1]
+    assert finished["job_status"] == "stopped"
 
 
 def test_health_without_status(tmp_path: Any) -> None:
