@@ -16,7 +16,7 @@ import click
 
 from ctc import __version__
 from ctc.cli_errors import fail, quiet_spark_logs, reports_errors
-from ctc.cli_options import cache_option, quality_option
+from ctc.cli_options import cache_option, input_option, quality_option
 from ctc.dsl.errors import VERBOSE_ENV
 from ctc.report import summary_table
 
@@ -126,13 +126,7 @@ def compile_(paths: Sequence[Path], explain: bool, out_dir: Path | None) -> None
 
 @main.command()
 @_PATHS
-@click.option(
-    "--input",
-    "input_path",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Unified trade events as JSON lines (a file or a folder of files).",
-)
+@input_option("Unified trade events as JSON lines (a file or a folder of files).")
 @click.option(
     "--format",
     "fmt",

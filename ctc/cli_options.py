@@ -33,3 +33,16 @@ def quality_option(
         help="Quality rules (a quality.yaml), or 'any' to accept every symbol and exchange "
         f"[default: {default}, else 'any'].",
     )
+
+
+def input_option(
+    help_text: str, required: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--input``: the trades a back-test reads (JSON lines, a file or a folder)."""
+    return click.option(
+        "--input",
+        "input_path",
+        required=required,
+        type=click.Path(exists=True, path_type=Path),
+        help=help_text,
+    )

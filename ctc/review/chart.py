@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ctc.review.sweep import SEVERITIES, SweepResult, format_value
+from ctc.review.sweep import SEVERITIES, SweepResult, by_severity, format_value
 
 #: the dashboard's severity colours
 COLOURS = {"low": "#94a3b8", "medium": "#f59e0b", "high": "#ef4444", "critical": "#7f1d1d"}
@@ -16,10 +16,7 @@ LEFT, RIGHT, TOP, BOTTOM = 70, 20, 50, 70
 
 def svg(result: SweepResult) -> str:
     """The chart as an SVG document."""
-    per_value = [
-        {s: sum(n for (_t, sev), n in c.items() if sev == s) for s in SEVERITIES}
-        for c in result.counts
-    ]
+    per_value = [by_severity(c) for c in result.counts]
     peak = _nice_top(max((sum(v.values()) for v in per_value), default=0))
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     slot = plot_w / len(per_value)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ctc.cli_errors import reports_errors_with
-from ctc.cli_options import cache_option, quality_option
+from ctc.cli_options import cache_option, input_option, quality_option
 
 #: exit statuses, as diff(1) has them
 SAME, DIFFERENT, TROUBLE = 0, 1, 2
@@ -47,16 +47,15 @@ def split_arguments(args: Sequence[str]) -> tuple[str, str | None, list[Path]]:
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Examples:\n\n"
     "  ctc diff origin/main                       # detectors/ in the working tree vs main\n\n"
-    "  ctc diff origin/main HEAD -- detectors/whale.yaml --input var/trades.jsonl\n\n"
+    "  ctc diff --input var/trades.jsonl origin/main HEAD -- detectors/whale.yaml\n\n"
+    "  (options go before --: after it, every word is a version or a path)\n\n"
     "  ctc diff old/whale.yaml new/whale.yaml --format markdown",
 )
 @click.argument("versions", nargs=-1, required=True)
-@click.option(
-    "--input",
-    "input_path",
-    type=click.Path(exists=True, path_type=Path),
-    help="Back-test both versions over these trades (JSON lines, a file or a folder) and "
+@input_option(
+    "Back-test both versions over these trades (JSON lines, a file or a folder) and "
     "report the alerts added, removed and changed.",
+    required=False,
 )
 @click.option(
     "--format",
@@ -146,13 +145,7 @@ def diff_command(
     help="NAME=FROM:TO:STEPS: the param and the values to try (STEPS values, both ends "
     "included; the spec's current value is added).",
 )
-@click.option(
-    "--input",
-    "input_path",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Trades to back-test over (JSON lines, a file or a folder).",
-)
+@input_option("Trades to back-test over (JSON lines, a file or a folder).")
 @click.option(
     "--chart",
     "chart_path",

@@ -138,8 +138,7 @@ def _one_pass(
     say(f"sweeping {len(variants)} values in one pass over {plan.module}'s stages")
     gated = gated_input(spark, input_path, rules or permissive_rules(), cache_dir, progress=say)
     try:
-        plans = version.plans_for([plan.module])
-        register_plans(spark, [p for p in plans if p.module != plan.module] + [plan], gated.trades)
+        register_plans(spark, version.plans_for([plan.module]), gated.trades)
         kinds = [st.kind for st in plan.stages]
         last = kinds.index("alerts")
         first = min(
@@ -209,10 +208,18 @@ def _per_value(
     return counts, used
 
 
+def by_severity(counts: Counter[tuple[str, str]]) -> dict[str, int]:
+    """One value's counts summed over alert types, per severity (every severity a key)."""
+    out = dict.fromkeys(SEVERITIES, 0)
+    for (_type, severity), n in counts.items():
+        out[severity] += n
+    return out
+
+
 def table(result: SweepResult) -> str:
     """The counts as a table: one row per value, one column per severity."""
-    levels = [s for s in SEVERITIES if any(c[(t, s)] for c in result.counts for t, _ in c)]
-    levels = levels or ["medium"]
+    rows = [by_severity(c) for c in result.counts]
+    levels = [s for s in SEVERITIES if any(r[s] for r in rows)] or ["medium"]
     head = f"{result.param:>14}  " + "  ".join(f"{s:>8}" for s in levels) + "     total"
     lines = [
         f"{result.module} {result.name}: alerts per severity by {result.param} over "
@@ -220,13 +227,12 @@ def table(result: SweepResult) -> str:
         "",
         head,
     ]
-    for value, c in zip(result.values, result.counts, strict=True):
-        by = Counter({s: sum(n for (_t, sev), n in c.items() if sev == s) for s in levels})
+    for value, row in zip(result.values, rows, strict=True):
         mark = "  ◀ current" if value == result.current else ""
         lines.append(
             f"{format_value(value):>14}  "
-            + "  ".join(f"{by[s]:>8}" for s in levels)
-            + f"  {sum(c.values()):>8}{mark}"
+            + "  ".join(f"{row[s]:>8}" for s in levels)
+            + f"  {sum(row.values()):>8}{mark}"
         )
     return "\n".join(lines) + "\n"
 
