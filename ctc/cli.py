@@ -177,11 +177,10 @@ def backtest(
     progress = Progress()
     progress.note(
         f"{len(plans)} detectors compiled; quality rules: "
-        f"{rules.path if rules else 'any symbol and exchange'}; starting Spark"
+        f"{rules.path if rules else 'any symbol and exchange'}"
     )
-    progress.stage("starting Spark")
     result = run_backtest(
-        get_spark("ctc-backtest"),
+        lambda: get_spark("ctc-backtest"),
         plans,
         input_path,
         progress,

@@ -109,9 +109,8 @@ def diff_command(
 
             # the same rules for both versions, from the working tree's side
             rules = rules_beside(Path(head) if head and Path(base).exists() else paths[0], quality)
-            stderr_progress("starting Spark for the back-tests")
             impact = measure(
-                get_spark("ctc-diff"),
+                lambda: get_spark("ctc-diff"),
                 changes,
                 old,
                 new,

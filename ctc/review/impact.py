@@ -109,7 +109,7 @@ def _modules_in(version: Version, modules: Sequence[str]) -> list[str]:
 
 
 def measure(
-    spark: SparkSession,
+    spark: SparkSession | Callable[[], SparkSession],
     changes: Sequence[DetectorChange],
     old: Version,
     new: Version,
@@ -118,7 +118,10 @@ def measure(
     cache_dir: str | Path | None,
     progress: Callable[[str], None] | None = None,
 ) -> Impact:
-    """Back-test the affected detectors of ``old`` and ``new`` over ``input_path``."""
+    """Back-test the affected detectors of ``old`` and ``new`` over ``input_path``.
+
+    ``spark``: the session, or a function that starts it when a plan has to run (the
+    alerts of plans back-tested before over the same input are kept in ``cache_dir``)."""
     from ctc.runtime.backtest import run_backtest
 
     say = progress or (lambda _m: None)
@@ -127,13 +130,14 @@ def measure(
     counts = None
     seconds = 0.0
     ran: list[Plan] = []
+    registered: frozenset[str] = frozenset()
     for version in (old, new):
         present = _modules_in(version, modules)
         if not present:
             results.append([])
             continue
         plans = version.plans_for(present)
-        reuse = same_plans(ran, plans)
+        reuse = same_plans(ran, plans) & registered
         say(
             f"{version.label}: back-testing {', '.join(present)}"
             + (f" (reusing {', '.join(sorted(reuse))}, unchanged)" if reuse else "")
@@ -141,7 +145,7 @@ def measure(
         result = run_backtest(
             spark, plans, input_path, say, rules, cache_dir=cache_dir, reuse=reuse
         )
-        ran = plans
+        ran, registered = plans, result.registered
         counts = result.counts
         seconds += result.seconds
         results.append([a for a in result.alerts if a["module_id"] in modules])

@@ -183,6 +183,7 @@ def _per_value(
 
     counts: list[Counter[tuple[str, str]]] = []
     ran: list[Plan] = []
+    registered: frozenset[str] = frozenset()
     used = 0
     upstream = [
         p for p in version.plans_for([variants[0].module]) if p.module != variants[0].module
@@ -194,9 +195,15 @@ def _per_value(
             "(the param reaches an early stage)"
         )
         result = run_backtest(
-            spark, plans, input_path, None, rules, cache_dir=cache_dir, reuse=same_plans(ran, plans)
+            spark,
+            plans,
+            input_path,
+            None,
+            rules,
+            cache_dir=cache_dir,
+            reuse=same_plans(ran, plans) & registered,
         )
-        ran = plans
+        ran, registered = plans, result.registered
         used = result.counts.used
         counts.append(
             Counter(

@@ -14,10 +14,11 @@ from ctc.compiler import compile_paths
 from ctc.compiler.plan import Plan
 from ctc.progress import Progress
 from ctc.runtime.batch import dependency_order, register_plans
+from ctc.runtime.result_cache import ALERT_SELECT
 from ctc.runtime.sources import InputCounts, permissive_rules
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from ctc.runtime.quality_rules import QualityRules
 
@@ -39,17 +40,21 @@ class BacktestResult:
     gate_seconds: float = 0.0
     #: rejected records per quality rule (docs/quality.md)
     rejected_by_rule: dict[str, int] = field(default_factory=dict)
+    #: modules whose alerts were read from the result cache, not computed
+    kept: list[str] = field(default_factory=list)
+    #: modules whose views this back-test registered in the session (for ``reuse``)
+    registered: frozenset[str] = frozenset()
 
 
-def _to_record(row: Any) -> dict[str, Any]:
-    d = row.asDict()
+def _to_record(row: dict[str, Any]) -> dict[str, Any]:
+    d = dict(row)
     d["detected_at"] = datetime.fromtimestamp(d.pop("detected_us") / 1e6, tz=UTC)
     d["details"] = json.loads(d["details"]) if d["details"] else {}
     return d
 
 
 def run_backtest(
-    spark: SparkSession,
+    spark: SparkSession | Callable[[], SparkSession],
     plans: Sequence[Plan],
     input_path: str | Path,
     progress: Progress | Say | None = None,
@@ -59,62 +64,130 @@ def run_backtest(
 ) -> BacktestResult:
     """Run ``plans`` over the unified trade events in ``input_path``; collect every alert.
 
-    The input goes through the quality gate first (``rules``; default: any symbol and
-    exchange, see :func:`ctc.runtime.sources.permissive_rules`). With ``cache_dir``, the
-    gated input is kept there as Parquet and reused by the next back-test of the same
-    input content and rules (:mod:`ctc.runtime.gated_cache`); without, it is held in memory.
+    ``spark``: the session, or a function that starts it (called only when a plan has
+    to run). The input goes through the quality gate first (``rules``; default: any
+    symbol and exchange, see :func:`ctc.runtime.sources.permissive_rules`). With
+    ``cache_dir``, the gated input is kept there as Parquet and reused by the next
+    back-test of the same input content and rules (:mod:`ctc.runtime.gated_cache`), and
+    so is each plan's alerts (:mod:`ctc.runtime.result_cache`): a plan whose alerts are
+    kept is not run, and a back-test whose every plan's are starts no Spark. Without
+    ``cache_dir``, the gated input is held in memory.
     ``progress``: a function for notes, or a :class:`ctc.progress.Progress`, which also
     shows each stage (the gate, then each detector) on its progress line.
-    ``reuse``: modules whose very same plans the previous back-test in this session ran
-    over the same input; their results are read again, not recomputed
-    (:func:`ctc.runtime.batch.register_plans`).
+    ``reuse``: modules whose very same plans the previous back-test in this session
+    registered (its ``registered``) over the same input; their views are read again,
+    not recomputed (:func:`ctc.runtime.batch.register_plans`).
     """
-    from ctc.runtime.gated_cache import gated_input
+    from ctc.runtime.gated_cache import counts_of, gated_input, lookup
+    from ctc.runtime.result_cache import needed_plans, plan_fingerprints, read_results
 
     say = progress or (lambda _msg: None)
     line = progress if isinstance(progress, Progress) else Progress(live=False)
     t0 = time.perf_counter()
-    line.stage(f"reading {input_path} through the quality gate")
-    gated = gated_input(spark, input_path, rules or permissive_rules(), cache_dir, progress=say)
-    trades, counts = gated.trades, gated.counts
-    gate_seconds = time.perf_counter() - t0
+    rules = rules or permissive_rules()
+    ordered = dependency_order(plans)
+    found = lookup(input_path, rules, cache_dir)
+    fingerprints = plan_fingerprints(ordered) if found is not None else {}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    if found is not None and found.data is not None:
+        for plan in ordered:
+            fp = fingerprints[plan.module]
+            kept = read_results(found.entry, fp) if fp else None
+            if kept is not None:
+                rows[plan.module] = kept
+    need = needed_plans(ordered, set(rows))
+    timings: dict[str, float] = dict.fromkeys(rows, 0.0)
+    registered: frozenset[str] = frozenset()
+    if not need and found is not None and found.data is not None:
+        say(f"every detector's alerts from cache {found.entry} (no Spark started)")
+        metrics = found.data["metrics"]
+        counts, hit, gate_seconds = counts_of(metrics), True, 0.0
+    else:
+        line.stage("starting Spark")
+        session = spark() if callable(spark) else spark
+        line.stage(f"reading {input_path} through the quality gate")
+        gated = gated_input(session, input_path, rules, cache_dir, progress=say, found=found)
+        metrics, counts, hit = gated.metrics, gated.counts, gated.hit
+        gate_seconds = time.perf_counter() - t0
+        if found is not None and rows:
+            say(f"{len(rows)} of {len(ordered)} detectors' alerts from cache, unchanged")
+        registered = frozenset(
+            _run_plans(session, need, gated.trades, counts.used, line, timings, rows, reuse)
+        )
+        gated.release()
+        if found is not None:
+            _keep(found.entry, need, fingerprints, rows)
     say(
         f"{counts.read} records read: {counts.used} used, {counts.rejected} rejected, "
         f"{counts.duplicates} duplicate event ids dropped"
     )
-    alerts: list[dict[str, Any]] = []
-    timings: dict[str, float] = {}
-    ordered = dependency_order(plans)
-    line.task(len(ordered), unit="detectors", rate=False)
+    alerts = [_to_record(r) for plan in ordered for r in rows.get(plan.module, [])]
+    alerts.sort(key=lambda a: (a["detected_at"], a["module_id"], a["alert_id"]))
+    by_rule = {r: int(n) for r, n in (metrics.get("failed_by_rule") or {}).items() if n}
+    return BacktestResult(
+        alerts,
+        counts,
+        ordered,
+        time.perf_counter() - t0,
+        timings,
+        hit,
+        gate_seconds,
+        by_rule,
+        kept=sorted(set(rows) - {p.module for p in need}),
+        registered=registered,
+    )
+
+
+def _run_plans(
+    spark: SparkSession,
+    need: Sequence[Plan],
+    trades: DataFrame,
+    used: int,
+    line: Progress,
+    timings: dict[str, float],
+    rows: dict[str, list[dict[str, Any]]],
+    reuse: Collection[str],
+) -> list[str]:
+    """Register and run ``need`` over ``trades``, each plan's alert rows into ``rows``;
+    returns the modules whose views are now registered."""
+    line.task(len(need), unit="detectors", rate=False)
     mark = [time.perf_counter()]
+    done: list[str] = []
 
     def begin(i: int) -> None:
-        if i < len(ordered):
-            p = ordered[i]
-            line.stage(f"[{i + 1}/{len(ordered)}] {p.module} {p.name} over {counts.used:,} events")
+        if i < len(need):
+            p = need[i]
+            line.stage(f"[{i + 1}/{len(need)}] {p.module} {p.name} over {used:,} events")
 
     def collect(plan: Plan) -> None:
         # the plan's stages were just registered, and its alerts computed
-        rows = spark.sql(
-            "SELECT alert_id, alert_type, module_id, symbol, exchange, severity, "
-            "UNIX_MICROS(detected_at) AS detected_us, message, ttl_epoch, details "
-            f"FROM {plan.alerts_view}"
-        ).collect()
+        got = spark.sql(f"SELECT {ALERT_SELECT} FROM {plan.alerts_view}").collect()
         now = time.perf_counter()
         timings[plan.module] = now - mark[0]
         mark[0] = now
-        alerts.extend(_to_record(r) for r in rows)
+        rows[plan.module] = [r.asDict() for r in got]
+        done.append(plan.module)
         line.advance(1)
-        begin(len(timings))
+        begin(len(done))
 
     begin(0)
-    register_plans(spark, ordered, trades, on_plan=collect, reuse=reuse)
-    gated.release()
-    alerts.sort(key=lambda a: (a["detected_at"], a["module_id"], a["alert_id"]))
-    by_rule = {r: int(n) for r, n in (gated.metrics.get("failed_by_rule") or {}).items() if n}
-    return BacktestResult(
-        alerts, counts, ordered, time.perf_counter() - t0, timings, gated.hit, gate_seconds, by_rule
-    )
+    register_plans(spark, need, trades, on_plan=collect, reuse=reuse)
+    return done
+
+
+def _keep(
+    entry: Path,
+    ran: Sequence[Plan],
+    fingerprints: dict[str, str | None],
+    rows: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Keep the alert rows of the plans that ran, beside their gated input."""
+    from ctc.runtime.result_cache import write_results
+
+    for plan in ran:
+        fp = fingerprints.get(plan.module)
+        if fp is not None:
+            write_results(entry, fp, rows[plan.module])
 
 
 def backtest(

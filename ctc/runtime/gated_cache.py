@@ -1,12 +1,15 @@
 """The gated input of back-tests, kept as Parquet and reused while nothing it depends on changes.
 
 A back-test first passes its input through the quality gate (:func:`ctc.runtime.quality.gate_rows`,
-one map-only pass over the JSON lines), then finds the in-batch duplicates and counts
-everything. This module stores that result under ``<cache dir>/<key>/``::
+one map-only pass over the JSON lines, written as Parquet), then finds the in-batch
+duplicates and counts everything on the driver, over the Parquet's narrow columns
+(:mod:`ctc.runtime.gate_counts`, no Spark job). This module stores that result under
+``<cache dir>/<key>/``::
 
     rows/          every line's parsed fields, quote_warning, reason, rule, _order (Parquet)
     duplicates/    _order of the rows dropped as duplicate event ids (Parquet)
     counts.json    the gate's metrics (read = used + rejected + duplicates), the key's parts
+    results/       each detector's alerts over this input (:mod:`ctc.runtime.result_cache`)
 
 The key is a SHA-256 over the content of every input file (with its name relative to the
 input, which fixes Spark's read order), the quality rules, this format's version, the
@@ -36,7 +39,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlparse
 
-from ctc.runtime.sources import InputCounts, ddl, empty_frame
+import pyarrow as pa
+
+from ctc.runtime.gate_counts import COUNT_COLUMNS, in_batch_counts
+from ctc.runtime.sources import InputCounts, ddl
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -133,10 +139,10 @@ def _code_fingerprint() -> str:
     import pyspark
 
     from ctc import events
-    from ctc.runtime import quality, quality_rules
+    from ctc.runtime import gate_counts, quality, quality_rules
 
     h = hashlib.sha256(f"format {FORMAT}; pyspark {pyspark.__version__}\n".encode())
-    for module in (quality, quality_rules, events):
+    for module in (quality, quality_rules, gate_counts, events):
         assert module.__file__ is not None
         h.update(Path(module.__file__).read_bytes())
     return h.hexdigest()
@@ -164,7 +170,8 @@ def _read_counts(entry: Path, key: str) -> dict[str, Any] | None:
     return data
 
 
-def _counts(metrics: dict[str, Any]) -> InputCounts:
+def counts_of(metrics: dict[str, Any]) -> InputCounts:
+    """The conservation counts (read, used, rejected, duplicates) of the gate's metrics."""
     return InputCounts(
         int(metrics["processed"]),
         int(metrics["passed"]),
@@ -226,6 +233,30 @@ def _gate_and_count(
     return dups, batch_metrics(rows, dups, rules, processing_time)
 
 
+@dataclass(frozen=True)
+class CacheLookup:
+    """Where the gated input of one input and rules is (or would be) kept."""
+
+    key: str
+    entry: Path
+    files: list[Path]
+    #: the complete entry's counts.json; None when there is no complete entry yet
+    data: dict[str, Any] | None
+
+
+def lookup(
+    path: str | Path, rules: QualityRules, cache_dir: str | Path | None = DEFAULT_CACHE_DIR
+) -> CacheLookup | None:
+    """The cache entry of ``path`` gated by ``rules`` (no Spark: the input's content is
+    hashed here); None when the cache is off or the input is not on the local file system."""
+    files = local_files(path) if cache_dir is not None else None
+    if cache_dir is None or files is None:
+        return None
+    key = cache_key(input_fingerprint(_local(path), files), rules)
+    entry = Path(cache_dir) / key
+    return CacheLookup(key, entry, files, _read_counts(entry, key))
+
+
 def gated_input(
     spark: SparkSession,
     path: str | Path,
@@ -233,6 +264,7 @@ def gated_input(
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
     processing_time: datetime | None = None,
     progress: Progress | None = None,
+    found: CacheLookup | None = None,
 ) -> GatedInput:
     """The trade events of ``path`` that pass ``rules``, with the gate's counts.
 
@@ -241,15 +273,17 @@ def gated_input(
     read. Without ``cache_dir`` (or for input that is not on the local file system), the
     gated rows are held in Spark's memory instead.
     ``processing_time`` (default now, UTC) decides ``is_late``, as in the gate.
+    ``found``: this input's :func:`lookup`, when the caller has made it already.
     """
     from pyspark import StorageLevel
 
-    from ctc.runtime.quality import GATED_ROW_FIELDS, gate_rows
+    from ctc.runtime.quality import epoch_micros, gate_rows
 
     say = progress or (lambda _msg: None)
     now = processing_time or datetime.now(UTC)
-    files = local_files(path) if cache_dir is not None else None
-    if cache_dir is None or files is None:
+    if found is None:
+        found = lookup(path, rules, cache_dir)
+    if found is None:
         if cache_dir is not None:
             say("gated-input cache off: the input is not on the local file system")
         rows = gate_rows(spark, path, rules).persist(StorageLevel.MEMORY_AND_DISK)
@@ -261,17 +295,20 @@ def gated_input(
         from ctc.runtime.quality import batch_passed
 
         trades = batch_passed(rows, dups, rules, now)
-        return GatedInput(trades, _counts(metrics), metrics, False, None, [rows])
+        return GatedInput(trades, counts_of(metrics), metrics, False, None, [rows])
 
-    cache = Path(cache_dir)
-    key = cache_key(input_fingerprint(_local(path), files), rules)
-    entry = cache / key
-    data = _read_counts(entry, key)
+    key, entry, files, data = found.key, found.entry, found.files, found.data
+    cache = entry.parent
     if data is not None:
         say(f"gated input from cache {entry}")
         metrics = data["metrics"]
         return GatedInput(
-            _read_entry(spark, entry, data, rules, now), _counts(metrics), metrics, True, entry, []
+            _read_entry(spark, entry, data, rules, now),
+            counts_of(metrics),
+            metrics,
+            True,
+            entry,
+            [],
         )
 
     say(f"gating {path} into cache {entry}")
@@ -285,10 +322,9 @@ def gated_input(
         gate_rows(spark, path, rules).write.option("parquet.enable.dictionary", "false").parquet(
             str(tmp / _ROWS)
         )
-        rows = spark.read.schema(ddl(GATED_ROW_FIELDS)).parquet(str(tmp / _ROWS))
-        dups, metrics = _gate_and_count(spark, rows, rules, now)
-        dup_frame = dups if dups is not None else empty_frame(spark, "_order bigint")
-        dup_frame.coalesce(1).write.parquet(str(tmp / _DUPLICATES))
+        # the dedupe and every count over the narrow columns, on the driver: no Spark job
+        dup_orders, metrics = in_batch_counts(_read_columns(tmp / _ROWS), rules, epoch_micros(now))
+        _write_duplicates(tmp / _DUPLICATES, dup_orders)
         data = {
             "format": FORMAT,
             "key": key,
@@ -306,8 +342,24 @@ def gated_input(
     final = _read_counts(entry, key) or data  # another process may have won the race
     metrics = final["metrics"]
     return GatedInput(
-        _read_entry(spark, entry, final, rules, now), _counts(metrics), metrics, False, entry, []
+        _read_entry(spark, entry, final, rules, now), counts_of(metrics), metrics, False, entry, []
     )
+
+
+def _read_columns(rows: Path) -> pa.Table:
+    """The columns the counts need (:data:`COUNT_COLUMNS`) of the Parquet rows Spark wrote."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(rows, columns=list(COUNT_COLUMNS))
+
+
+def _write_duplicates(folder: Path, orders: pa.Array) -> None:
+    """The duplicates' ``_order`` as Parquet, with Spark's ``_SUCCESS`` marker."""
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"_order": orders.cast(pa.int64())}), folder / "part-0.parquet")
+    (folder / "_SUCCESS").touch()
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

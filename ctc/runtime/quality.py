@@ -103,7 +103,7 @@ class GateResult:
         self.classified.unpersist()
 
 
-def _epoch_us(moment: datetime) -> int:
+def epoch_micros(moment: datetime) -> int:
     """Microseconds since the epoch; a naive ``moment`` is taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -391,7 +391,7 @@ def gate(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    processing_us = _epoch_us(processing_time)
+    processing_us = epoch_micros(processing_time)
     classified = _classify(raw, rules, seen, processing_us).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         metrics = _metrics(classified, rules)
@@ -523,7 +523,7 @@ def batch_metrics(
 
     Raises :class:`ConservationError` if the counts do not add up.
     """
-    return _metrics(_with_flags(rows, duplicates, rules, _epoch_us(processing_time)), rules)
+    return _metrics(_with_flags(rows, duplicates, rules, epoch_micros(processing_time)), rules)
 
 
 def batch_passed(
@@ -540,7 +540,7 @@ def batch_passed(
     if duplicates is not None:
         ok = ok.join(duplicates.select("_order"), "_order", "left_anti")
     late_us = rules.late_after.seconds * 1_000_000
-    cutoff = F.lit(_epoch_us(processing_time) - late_us)
+    cutoff = F.lit(epoch_micros(processing_time) - late_us)
     return ok.select(
         *TRADE_EVENT_FIELDS,
         (F.unix_micros("timestamp") < cutoff).alias("is_late"),

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from ctc.events import TRADE_EVENT_FIELDS
 from ctc.runtime.dedupe import SeenIds
+from ctc.runtime.gate_counts import metrics_of
 from ctc.runtime.quality import (
     CheckColumns,
     check_columns,
@@ -28,7 +29,7 @@ from ctc.runtime.quality import (
     gate_metrics,
     late_column,
 )
-from ctc.runtime.quality_rules import REASONS, QualityRules
+from ctc.runtime.quality_rules import QualityRules
 from ctc.sinks.lake.tables import ARROW_TIMESTAMP, DEAD_LETTERS, RAW_TRADES
 
 if TYPE_CHECKING:
@@ -83,10 +84,6 @@ def empty_gate() -> GatedBatch:
         by_rule={},
     )
     return GatedBatch(PASSED_SCHEMA.empty_table(), DEAD_LETTER_SCHEMA.empty_table(), metrics, None)
-
-
-def _count(mask: pa.ChunkedArray | pa.Array) -> int:
-    return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
 
 
 def gate_batch(
@@ -166,7 +163,7 @@ def gate_batch(
         },
         schema=DEAD_LETTER_SCHEMA,
     )
-    metrics = _metrics(table, passed, dead, len(dup_orders), rules)
+    metrics = metrics_of(table.num_rows, passed, dead, len(dup_orders), rules)
     newest = pc.max(passed.column("timestamp")).value if passed.num_rows else None
     frame = classified.where(F.col("reason").isNull())
     if dup_orders:
@@ -203,20 +200,3 @@ def _first_occurrences(
         new_ids.append(event_id)
         new_times.append(ts)
     return pa.array(passed_mask, pa.bool_()), new_ids, new_times, dup_orders
-
-
-def _metrics(
-    table: pa.Table, passed: pa.Table, dead: pa.Table, duplicates: int, rules: QualityRules
-) -> dict[str, Any]:
-    reasons = dead.column("reason").to_pylist()
-    rule_list = dead.column("rule").to_pylist()
-    return gate_metrics(
-        processed=table.num_rows,
-        passed=passed.num_rows,
-        failed=dead.num_rows,
-        duplicates=duplicates,
-        late=_count(passed.column("is_late")),
-        quote_warnings=_count(passed.column("quote_warning")),
-        by_reason={r: reasons.count(r) for r in REASONS},
-        by_rule={r: rule_list.count(r) for r in rules.rule_names()},
-    )
