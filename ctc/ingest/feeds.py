@@ -45,6 +45,11 @@ class FeedSpec:
     history: HistorySource | None = None
 
     @property
+    def exchange(self) -> str:
+        """The ``exchange`` of this feed's events (both Coinbase feeds say ``coinbase``)."""
+        return str(getattr(self.normaliser, "exchange", self.name))
+
+    @property
     def duplicates(self) -> int:
         """Replayed trades the normaliser dropped as already seen (0 if it does not dedupe)."""
         return int(getattr(self.normaliser, "duplicates", 0))

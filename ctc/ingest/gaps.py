@@ -10,7 +10,9 @@ reconnect). :class:`GapGuard` sits between a feed and the queue:
 * an id above ``last + 1`` is a gap: the missing ids are fetched from the exchange's REST
   history (:mod:`ctc.ingest.backfill`) and queued before the trade that revealed the gap;
 * after every reconnect the history is asked for the trades after each market's last id,
-  so a gap at the end of a quiet market is found too.
+  so a gap at the end of a quiet market is found too. When it cannot be asked, the market
+  is marked: its next trade finds the gap as usual, and if none comes before the run ends,
+  an open gap is recorded (``last_missing``, ``missing`` and ``unfilled`` unknown: null).
 
 Every gap becomes a record (:data:`ctc.events.GAP_FIELDS`) written by a :class:`GapLog`
 beside the trades (``<landing>/_gaps/``); one that could not be filled, in full or in part,
@@ -65,7 +67,7 @@ class Gap:
     instrument: str
     id_kind: str
     first_missing: int
-    last_missing: int
+    last_missing: int | None
     after_timestamp: str | None
     before_timestamp: str | None
     backfilled: int = 0
@@ -73,20 +75,20 @@ class Gap:
     detected_at: str = field(default_factory=utc_now_iso)
 
     @property
-    def missing(self) -> int:
-        """How many ids were missing."""
-        return self.last_missing - self.first_missing + 1
+    def missing(self) -> int | None:
+        """How many ids were missing (None: an open gap, its end unknown)."""
+        return None if self.last_missing is None else self.last_missing - self.first_missing + 1
 
     @property
-    def unfilled(self) -> int:
-        """How many of them the history did not return."""
-        return self.missing - self.backfilled
+    def unfilled(self) -> int | None:
+        """How many of them the history did not return (None: unknown)."""
+        return None if self.missing is None else self.missing - self.backfilled
 
     def record(self) -> dict[str, Any]:
         """The gap record, keyed by :data:`GAP_FIELDS` in order."""
         values = {
             "gap_id": f"{self.exchange}:{self.market}:{self.id_kind}{self.first_missing}"
-            f"-{self.last_missing}",
+            f"-{'' if self.last_missing is None else self.last_missing}",
             "exchange": self.exchange,
             "market": self.market,
             "symbol": self.symbol,
@@ -133,6 +135,8 @@ class GapLog:
 class _Last:
     trade_id: int
     timestamp: str
+    symbol: str
+    instrument: str
 
 
 class GapGuard:
@@ -143,6 +147,8 @@ class GapGuard:
         self.gap_log = gap_log
         self.gaps: list[Gap] = []
         self._last: dict[Key, _Last] = {}
+        #: markets whose trades since a reconnect nobody could check, and why
+        self._unchecked: dict[Key, str] = {}
 
     def emitter(self, source: HistorySource | None, emit: Emit) -> Emit:
         """``emit`` with every event checked against its market's sequence first."""
@@ -161,6 +167,7 @@ class GapGuard:
             return
         kind, trade_id = parsed
         key = (event["exchange"], event["market"], kind)
+        self._unchecked.pop(key, None)
         last = self._last.get(key)
         if last is not None and trade_id <= last.trade_id:
             self.metrics.duplicates += 1
@@ -178,7 +185,7 @@ class GapGuard:
                 before_timestamp=event["timestamp"],
             )
             await self._fill(source, gap, emit)
-        self._last[key] = _Last(trade_id, event["timestamp"])
+        self._last[key] = _Last(trade_id, event["timestamp"], event["symbol"], event["instrument"])
         await emit(event)
 
     async def _fill(self, source: HistorySource | None, gap: Gap, emit: Emit) -> None:
@@ -186,6 +193,7 @@ class GapGuard:
         if source is None:
             gap.reason = "no REST history for this feed (backfill off)"
         else:
+            assert gap.last_missing is not None
             try:
                 events = await fetch_range_async(
                     source, gap.market, gap.id_kind, gap.first_missing, gap.last_missing
@@ -199,16 +207,21 @@ class GapGuard:
             gap.reason = f"history returned {gap.backfilled} of {gap.missing} trades"
         self._record(gap)
 
-    async def catch_up(self, source: HistorySource, emit: Emit) -> None:
-        """After a reconnect: land the trades each market of ``source.exchange`` had after its
-        last id, from the history (a failure is logged; the next trade still finds the gap)."""
+    async def catch_up(self, exchange: str, source: HistorySource | None, emit: Emit) -> None:
+        """After a reconnect: land the trades each market of ``exchange`` had after its last
+        id, from the history. Without one (or when it fails) the market is marked unchecked
+        (see the module doc)."""
         for key, last in list(self._last.items()):
-            if key[0] != source.exchange:
+            if key[0] != exchange:
+                continue
+            if source is None:
+                self._unchecked[key] = "no REST history for this feed (backfill off)"
                 continue
             try:
                 events = await fetch_after_async(source, key[1], key[2], last.trade_id)
             except HistoryUnavailable as exc:
                 log.warning("%s %s: catch-up after reconnect failed: %s", *key[:2], exc)
+                self._unchecked[key] = f"history unavailable: {exc}"
                 continue
             if not events:
                 continue
@@ -231,17 +244,46 @@ class GapGuard:
             gap.backfilled = len(events)
             if gap.unfilled:
                 gap.reason = f"history returned {gap.backfilled} of {gap.missing} trades"
-            self._last[key] = _Last(newest[1], events[-1]["timestamp"])
+            self._last[key] = _Last(newest[1], events[-1]["timestamp"], gap.symbol, gap.instrument)
             self._record(gap)
+
+    def finish(self) -> None:
+        """At the end of a run: record an open gap for each market still unchecked since a
+        reconnect (its trades after the last one seen may be lost, how many is unknown)."""
+        for key, reason in self._unchecked.items():
+            last = self._last[key]
+            self._record(
+                Gap(
+                    exchange=key[0],
+                    market=key[1],
+                    symbol=last.symbol,
+                    instrument=last.instrument,
+                    id_kind=key[2],
+                    first_missing=last.trade_id + 1,
+                    last_missing=None,
+                    after_timestamp=last.timestamp,
+                    before_timestamp=None,
+                    reason=f"connection lost and no trade came after; {reason}",
+                )
+            )
+        self._unchecked.clear()
 
     def _record(self, gap: Gap) -> None:
         self.gaps.append(gap)
         self.metrics.gaps += 1
-        self.metrics.gap_trades += gap.missing
+        self.metrics.gap_trades += gap.missing or 0
         self.metrics.backfilled += gap.backfilled
-        self.metrics.unfilled += gap.unfilled
+        self.metrics.unfilled += gap.unfilled or 0
         record = gap.record()
-        if gap.unfilled:
+        if gap.last_missing is None:
+            log.warning(
+                "%s %s: trades after id %d may be lost: %s",
+                gap.exchange,
+                gap.market,
+                gap.first_missing - 1,
+                gap.reason,
+            )
+        elif gap.unfilled:
             log.warning(
                 "%s %s: %d trades missing (ids %d..%d), %d could not be backfilled: %s",
                 gap.exchange,

@@ -108,12 +108,10 @@ async def run_pipeline(
     async def guarded(feed: FeedSpec) -> None:
         """Run one feed; a crash stops the whole run instead of dying unnoticed."""
         feed_emit = gaps.emitter(feed.history, emit)
-        history = feed.history
 
         async def catch_up() -> None:
             """After a reconnect: the trades the feed's markets had meanwhile."""
-            if history is not None:
-                await gaps.catch_up(history, emit)
+            await gaps.catch_up(feed.exchange, feed.history, emit)
 
         try:
             await run_feed(feed, feed_emit, stop_event, counters, settings, on_reconnect=catch_up)
@@ -128,6 +126,7 @@ async def run_pipeline(
         try:
             await _supervise(feed_tasks, stop_event, cfg.shutdown_timeout)
         finally:
+            gaps.finish()
             await queue.put(_END)
 
     supervisor = asyncio.create_task(feeds_then_end())
