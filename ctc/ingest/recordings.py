@@ -276,6 +276,8 @@ def load_recording(path: str | Path, *, time_unit: str | None = None) -> Recordi
         rec.frames.append(
             Frame(_to_ns(value, unit), text, *_route(protocol, text, payload), line_no)
         )
+    if not rec.frames and raw.error:
+        raise RecordingError(raw.error)
     if not rec.frames:
         raise RecordingError(
             f"{source}: none of its {rec.unknown} frames has a known {protocol} shape "
