@@ -11,13 +11,15 @@ from types import MappingProxyType
 from typing import Final
 
 #: The unified trade event (MODULES.md), plus ``market``: the exchange's own pair
-#: (e.g. ``BTCUSDT`` or ``BTC-USD``) behind the canonical ``symbol``.
+#: (e.g. ``BTCUSDT`` or ``BTC-USD``) behind the canonical ``symbol``, and ``instrument``:
+#: what is traded, one of :data:`INSTRUMENTS` (docs/adr/0014-instrument-type-on-the-trade-event.md).
 TRADE_EVENT_FIELDS: Final = MappingProxyType(
     {
         "event_id": "string",
         "exchange": "string",
         "symbol": "string",
         "market": "string",
+        "instrument": "string",
         "price": "double",
         "quantity": "double",
         "quote_volume": "double",
@@ -26,6 +28,10 @@ TRADE_EVENT_FIELDS: Final = MappingProxyType(
         "ingestion_timestamp": "timestamp",
     }
 )
+
+#: The instrument types a trade event's ``instrument`` names: ``spot`` (cash market) and
+#: ``perpetual`` (perpetual futures, e.g. Binance USD-M).
+INSTRUMENTS: Final = ("spot", "perpetual")
 
 #: Fields a trade event must carry (non-null) to pass the quality gate.
 TRADE_REQUIRED_FIELDS: Final = ("event_id", "symbol", "price", "quantity", "timestamp")
@@ -73,5 +79,30 @@ ONCHAIN_EVENT_FIELDS: Final = MappingProxyType(
         "amount_out_usd": "double",
         "price_impact_pct": "double",
         "ingestion_timestamp": "timestamp",
+    }
+)
+
+#: A sequence gap the ingest process could not fill from the exchange's REST history
+#: (docs/ingest.md, "Gaps and backfill"): landed beside the trades, kept in the ``gaps``
+#: lake table. Ids are the exchange's trade ids (Binance ``t`` or ``a``, Coinbase
+#: ``trade_id``); ``first_missing``..``last_missing`` is the inclusive range that was missing,
+#: ``backfilled`` how many of its ``missing`` trades the history returned.
+GAP_FIELDS: Final = MappingProxyType(
+    {
+        "gap_id": "string",
+        "exchange": "string",
+        "market": "string",
+        "symbol": "string",
+        "instrument": "string",
+        "id_kind": "string",
+        "first_missing": "bigint",
+        "last_missing": "bigint",
+        "missing": "bigint",
+        "backfilled": "bigint",
+        "unfilled": "bigint",
+        "reason": "string",
+        "after_timestamp": "timestamp",
+        "before_timestamp": "timestamp",
+        "detected_at": "timestamp",
     }
 )

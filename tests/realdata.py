@@ -43,6 +43,7 @@ FIELDS = (
     "exchange",
     "symbol",
     "market",
+    "instrument",
     "price",
     "quantity",
     "quote_volume",
@@ -126,6 +127,7 @@ def _event(
         "exchange": exchange,
         "symbol": symbol,
         "market": market,
+        "instrument": "spot",  # every recording here is of a spot market
         "price": float(price),
         "quantity": float(quantity),
         "quote_volume": float(Decimal(price) * Decimal(quantity)),

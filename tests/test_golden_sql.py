@@ -75,6 +75,6 @@ def test_threshold_change_is_a_one_line_sql_diff(tmp_path: Path) -> None:
     diff = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
     # the alert's WHERE and the output table's WHERE both use the threshold
     assert [b.rstrip(";") for _, b in diff] == [
-        "WHERE quote_volume > 250000",
-        "WHERE (quote_volume > 250000)",
+        "WHERE quote_volume > CASE WHEN instrument = 'perpetual' THEN 500000 ELSE 250000 END",
+        "WHERE (quote_volume > CASE WHEN instrument = 'perpetual' THEN 500000 ELSE 250000 END)",
     ]

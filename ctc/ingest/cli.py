@@ -1,7 +1,7 @@
 """``ctc ingest``: live connectors, offline replay and the historical loader.
 
     ctc ingest --exchanges binance,coinbase --symbols btc,eth,sol --sink landing:DIR
-    ctc ingest --replay FILE [--speed N|max] --sink landing:DIR
+    ctc ingest --replay FILE [--speed N|max] [--exchanges binance-futures] --sink landing:DIR
     ctc ingest history --exchange binance --symbol BTCUSDT --from T --to T --out PATH
 
 Register with ``main.add_command(ingest)`` in ``ctc/cli.py``.
@@ -18,24 +18,30 @@ from typing import Any
 
 import click
 
+from ctc.cli_errors import fail
+from ctc.ingest.backfill import REST_BASE_URLS, HistorySource
 from ctc.ingest.connection import ConnectionSettings
 from ctc.ingest.feeds import CONNECTORS, FeedSpec, build_feed
+from ctc.ingest.gaps import GapLog
 from ctc.ingest.history import load_binance_history
 from ctc.ingest.metrics import IngestMetrics
 from ctc.ingest.pipeline import PipelineConfig, run_pipeline
-from ctc.ingest.replay import parse_speed, replay_files
+from ctc.ingest.recordings import RecordingError
+from ctc.ingest.replay import load_replays, parse_speed, replay_recordings
 from ctc.ingest.sink_kinesis import KinesisSink
 from ctc.ingest.sink_landing import LandingSink
 from ctc.ingest.sinks import Sink, parse_sink_spec
 from ctc.ingest.symbols import SymbolMapper
-from ctc.ingest.timestamps import parse_time_arg
+from ctc.ingest.timestamps import NS_PER_UNIT, parse_time_arg
 
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _parse_urls(values: tuple[str, ...], connectors: list[str]) -> dict[str, str]:
+def _parse_urls(
+    values: tuple[str, ...], connectors: list[str], option: str = "--url"
+) -> dict[str, str]:
     urls: dict[str, str] = {}
     for value in values:
         name, sep, url = value.partition("=")
@@ -45,9 +51,19 @@ def _parse_urls(values: tuple[str, ...], connectors: list[str]) -> dict[str, str
             urls[connectors[0]] = value
         else:
             raise click.BadParameter(
-                f"use NAME=URL with several exchanges, got {value!r}", param_hint="--url"
+                f"use NAME=URL with several exchanges, got {value!r}", param_hint=option
             )
     return urls
+
+
+def gap_log_for(opts: dict[str, Any]) -> GapLog | None:
+    """Where gap records go: ``--gaps-dir``, else ``_gaps/`` inside a landing directory
+    (Spark's file source skips names starting with ``_``), else nowhere (Kinesis: gaps are
+    then only logged and counted)."""
+    if opts["gaps_dir"]:
+        return GapLog(opts["gaps_dir"])
+    spec = parse_sink_spec(opts["sink_spec"])
+    return GapLog(spec.path / "_gaps") if spec.kind == "landing" else None
 
 
 def make_sink(spec_text: str, opts: dict[str, Any]) -> Sink:
@@ -136,6 +152,32 @@ async def _run_with_signals(coro: Any, stop: asyncio.Event) -> IngestMetrics:
     help="Replay: drop the connection after these "
     "cumulative frame counts (comma list), to exercise reconnects.",
 )
+@click.option(
+    "--time-unit",
+    type=click.Choice(list(NS_PER_UNIT)),
+    default=None,
+    help="Replay: the unit of the recording's receive times (default: judged from their "
+    "magnitude; a unit they contradict is an error).",
+)
+@click.option(
+    "--backfill/--no-backfill",
+    default=True,
+    show_default=True,
+    help="Fill sequence gaps from the exchange's REST trade history (replay: the recording's).",
+)
+@click.option(
+    "--history-url",
+    "history_urls",
+    multiple=True,
+    help="Override a connector's REST history base URL: NAME=http://… (or just the URL "
+    "with one exchange).",
+)
+@click.option(
+    "--gaps-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where gap records go (default: DIR/_gaps with --sink landing:DIR).",
+)
 @click.option("--queue-size", type=int, default=10_000, show_default=True)
 @click.option("--roll-bytes", type=int, default=64 * 1024 * 1024, show_default=True)
 @click.option("--roll-seconds", type=float, default=60.0, show_default=True)
@@ -163,27 +205,39 @@ def ingest(ctx: click.Context, **opts: Any) -> None:
     config = PipelineConfig(
         queue_size=opts["queue_size"], max_events=opts["max_events"], duration=opts["duration"]
     )
-    sink = make_sink(opts["sink_spec"], opts)
     stop = asyncio.Event()
+    recordings = []
     if opts["replay_paths"]:
         try:
             speed = parse_speed(opts["speed"])
             drops = [int(x) for x in _split(opts["drop_after"])]
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
-        coro: Any = replay_files(
-            opts["replay_paths"],
+        try:
+            recordings = load_replays(
+                opts["replay_paths"],
+                exchange=_replay_exchange(ctx, opts["exchanges"]),
+                time_unit=opts["time_unit"],
+            )
+        except RecordingError as exc:
+            fail(str(exc))
+        sink = make_sink(opts["sink_spec"], opts)
+        coro: Any = replay_recordings(
+            recordings,
             sink,
             speed=speed,
             drop_after=drops,
             config=config,
             symbols=symbols,
             stop=stop,
+            backfill=opts["backfill"],
+            gap_log=gap_log_for(opts),
         )
     else:
         connectors = _split(opts["exchanges"])
         wanted = _split(opts["symbols"])
         urls = _parse_urls(opts["urls"], connectors)
+        history_urls = _parse_urls(opts["history_urls"], connectors, "--history-url")
         try:
             feeds: list[FeedSpec] = [
                 build_feed(
@@ -193,14 +247,61 @@ def ingest(ctx: click.Context, **opts: Any) -> None:
             ]
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--exchanges") from exc
-        coro = run_pipeline(feeds, sink, config=config, settings=ConnectionSettings(), stop=stop)
+        if opts["backfill"]:
+            for connector, feed in zip(connectors, feeds, strict=True):
+                feed.history = HistorySource.for_connector(
+                    connector, history_urls.get(connector), symbols
+                )
+        sink = make_sink(opts["sink_spec"], opts)
+        coro = run_pipeline(
+            feeds,
+            sink,
+            config=config,
+            settings=ConnectionSettings(),
+            stop=stop,
+            gap_log=gap_log_for(opts),
+        )
     metrics = asyncio.run(_run_with_signals(coro, stop))
     click.echo(f"ingest finished: {metrics.summary()}")
     ctx.obj = metrics
+    _report_recordings(recordings, metrics)
+
+
+def _replay_exchange(ctx: click.Context, exchanges: str) -> str | None:
+    """``--exchanges`` given with ``--replay``: the one venue the recordings replay as."""
+    if ctx.get_parameter_source("exchanges") is click.core.ParameterSource.DEFAULT:
+        return None
+    names = _split(exchanges)
+    if len(names) != 1 or names[0] not in CONNECTORS:
+        raise click.BadParameter(
+            f"with --replay, give one of {', '.join(CONNECTORS)}, got {exchanges!r}",
+            param_hint="--exchanges",
+        )
+    return names[0]
+
+
+def _report_recordings(recordings: list[Any], metrics: IngestMetrics) -> None:
+    """After a replay: unknown-shape frames (a warning line each), then a recording that
+    could not be read to its end, or a run that landed nothing, as the one error."""
+    for rec in recordings:
+        summary = rec.unknown_summary()
+        if summary:
+            click.echo(f"ctc: warning: {summary}", err=True)
+    for rec in recordings:
+        if rec.error:
+            fail(rec.error)
+    if recordings and metrics.malformed and not metrics.received:
+        fail(f"no trade could be read: {metrics.malformed} malformed trade frames")
 
 
 @ingest.command("history")
-@click.option("--exchange", type=click.Choice(["binance"]), default="binance", show_default=True)
+@click.option(
+    "--exchange",
+    type=click.Choice(["binance", "binance-futures"]),
+    default="binance",
+    show_default=True,
+    help="binance (spot) or binance-futures (USD-M perpetuals).",
+)
 @click.option("--symbol", required=True, help="Exchange pair, e.g. BTCUSDT.")
 @click.option("--from", "start", required=True, help="Start (inclusive): ISO time or epoch ms.")
 @click.option("--to", "end", required=True, help="End (exclusive): ISO time or epoch ms.")
@@ -208,7 +309,12 @@ def ingest(ctx: click.Context, **opts: Any) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True
 )
-@click.option("--base-url", default="https://api.binance.com", show_default=True)
+@click.option(
+    "--base-url",
+    default=None,
+    help="REST base URL (default: https://api.binance.com, or https://fapi.binance.com "
+    "for binance-futures).",
+)
 @click.option("--limit", type=click.IntRange(1, 1000), default=1000, show_default=True)
 @click.option("--max-pages", type=int, default=None, help="Stop after N pages (resume later).")
 def history(
@@ -217,7 +323,7 @@ def history(
     end: str,
     out: str,
     fmt: str,
-    base_url: str,
+    base_url: str | None,
     limit: int,
     max_pages: int | None,
     exchange: str,
@@ -236,9 +342,10 @@ def history(
             end_ms,
             Path(out),
             fmt=fmt,
-            base_url=base_url,
+            base_url=base_url or REST_BASE_URLS[exchange],
             limit=limit,
             max_pages=max_pages,
+            exchange=exchange,
         )
     except (RuntimeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc

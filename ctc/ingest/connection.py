@@ -78,6 +78,18 @@ def _log_control(feed: FeedSpec, payload: Any) -> None:
         log.warning("%s: exchange error message: %s", feed.name, payload)
 
 
+#: Malformed frames logged one by one (one line each, no traceback); later ones are counted.
+MALFORMED_LOGGED = 3
+
+
+def _malformed(feed: FeedSpec, metrics: IngestMetrics, what: str, raw: Any) -> None:
+    metrics.malformed += 1
+    if metrics.malformed <= MALFORMED_LOGGED:
+        log.warning("%s: %s skipped: %.200r", feed.name, what, raw)
+        if metrics.malformed == MALFORMED_LOGGED:
+            log.warning("further malformed frames are counted (malformed=), not logged")
+
+
 async def _receive(
     ws: ClientConnection,
     feed: FeedSpec,
@@ -98,19 +110,16 @@ async def _receive(
         try:
             payload = json.loads(raw)
         except ValueError:
-            metrics.malformed += 1
-            log.warning("%s: undecodable frame skipped: %.200r", feed.name, raw)
+            _malformed(feed, metrics, "undecodable frame", raw)
             continue
         try:
             events = feed.normaliser(payload, received_at)
-        except (KeyError, TypeError, ValueError, ArithmeticError):
-            metrics.malformed += 1
-            log.exception("%s: malformed trade frame skipped: %.300r", feed.name, raw)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            _malformed(feed, metrics, f"malformed trade frame ({type(exc).__name__}: {exc})", raw)
             continue
         if not events:
             _log_control(feed, payload)
         for event in events:
-            metrics.received += 1
             await emit(event)
 
 
@@ -120,12 +129,17 @@ async def run_feed(
     stop: asyncio.Event,
     metrics: IngestMetrics,
     settings: ConnectionSettings | None = None,
+    on_reconnect: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Keep ``feed`` connected until ``stop`` is set (or the server signals end of stream)."""
+    """Keep ``feed`` connected until ``stop`` is set (or the server signals end of stream).
+
+    ``on_reconnect`` is awaited after each reconnect has subscribed, before its frames are
+    read (the gap guard's catch-up from the REST history)."""
     cfg = settings or ConnectionSettings()
     attempt = 0
     first = True
     while not stop.is_set():
+        reconnected = not first
         if not first:
             metrics.reconnects += 1
         first = False
@@ -143,6 +157,8 @@ async def run_feed(
                 try:
                     for message in feed.subscribe_messages:
                         await ws.send(json.dumps(message))
+                    if on_reconnect is not None and reconnected:
+                        await on_reconnect()
                     await _receive(ws, feed, emit, metrics, cfg, mark_data)
                 finally:
                     closer.cancel()

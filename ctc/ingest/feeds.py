@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ctc.ingest.backfill import HistorySource
 from ctc.ingest.normalise_binance import BinanceNormaliser
 from ctc.ingest.normalise_coinbase import (
     CoinbaseAdvancedTradesNormaliser,
@@ -31,7 +32,8 @@ class FeedSpec:
     """One websocket connection: URL, subscribe frames and the normaliser for its messages.
 
     ``end_of_stream_reason``: a close reason that means "no more data" (replay only); any other
-    close triggers a reconnect.
+    close triggers a reconnect. ``history``: the REST trade history that fills sequence gaps
+    (None: gaps are still found and recorded, not filled).
     """
 
     name: str
@@ -40,6 +42,12 @@ class FeedSpec:
     normaliser: Normaliser
     end_of_stream_reason: str | None = None
     markets: list[str] = field(default_factory=list)
+    history: HistorySource | None = None
+
+    @property
+    def exchange(self) -> str:
+        """The ``exchange`` of this feed's events (both Coinbase feeds say ``coinbase``)."""
+        return str(getattr(self.normaliser, "exchange", self.name))
 
     @property
     def duplicates(self) -> int:

@@ -1,5 +1,9 @@
 """Historical loader: Binance aggTrades → unified events in JSON lines or Parquet, resumable.
 
+Spot (``exchange="binance"``, ``/api/v3/aggTrades``) or USD-M futures
+(``exchange="binance-futures"``, ``/fapi/v1/aggTrades``, events ``instrument: perpetual``),
+the same exchange names and event ids as the live and replayed streams.
+
 Progress lives in a cursor file next to the output (``<out>.cursor.json`` for JSON lines,
 ``<out>/_cursor.json`` for Parquet; the leading ``_`` keeps Spark away from it). JSON lines:
 after each page the rows are fsynced, then the cursor (with the file length) is replaced
@@ -17,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ctc.events import TRADE_EVENT_FIELDS
 from ctc.ingest.history_client import (
@@ -30,6 +34,9 @@ from ctc.ingest.normalise_binance import BinanceNormaliser
 from ctc.ingest.symbols import SymbolMapper
 from ctc.ingest.timestamps import utc_now_iso
 from ctc.ingest.trade_event import TradeEvent, event_to_json
+
+#: The aggTrades endpoint of each Binance venue.
+AGG_TRADES_PATH: Final = {"binance": "/api/v3/aggTrades", "binance-futures": "/fapi/v1/aggTrades"}
 
 
 @dataclass
@@ -122,6 +129,7 @@ def load_binance_history(
     rows_per_file: int = 200_000,
     max_pages: int | None = None,
     symbols: SymbolMapper | None = None,
+    exchange: str = "binance",
 ) -> HistoryResult:
     """Page Binance aggTrades for ``symbol`` over ``[start_ms, end_ms)`` into ``out``.
 
@@ -132,9 +140,11 @@ def load_binance_history(
         raise ValueError("format must be jsonl or parquet")
     out_path = Path(out)
     market = symbol.upper()
-    normaliser = BinanceNormaliser("binance", symbols)
+    if exchange not in AGG_TRADES_PATH:
+        raise ValueError(f"exchange must be one of {', '.join(AGG_TRADES_PATH)}")
+    normaliser = BinanceNormaliser(exchange, symbols)
     params = {
-        "exchange": "binance",
+        "exchange": exchange,
         "symbol": market,
         "from": start_ms,
         "to": end_ms,
@@ -156,7 +166,7 @@ def load_binance_history(
         jsonl.seek(out_bytes)
     try:
         for rows, after in iter_agg_trade_pages(
-            market, end_ms, cursor, base_url=base_url, limit=limit
+            market, end_ms, cursor, base_url=base_url, limit=limit, path=AGG_TRADES_PATH[exchange]
         ):
             pages += 1
             received_at = utc_now_iso()

@@ -82,12 +82,15 @@ def iter_agg_trade_pages(
     *,
     base_url: str = DEFAULT_BASE_URL,
     limit: int = MAX_LIMIT,
+    path: str = "/api/v3/aggTrades",
 ) -> Iterator[tuple[list[dict[str, Any]], AggTradeCursor]]:
-    """Yield ``(rows, cursor after these rows)`` until ``end_ms``; rows are in id order."""
+    """Yield ``(rows, cursor after these rows)`` until ``end_ms``; rows are in id order.
+
+    ``path``: ``/api/v3/aggTrades`` (spot) or ``/fapi/v1/aggTrades`` (USD-M futures)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be 1..{MAX_LIMIT}")
     state = AggTradeCursor(**cursor.to_dict())
-    endpoint = base_url.rstrip("/") + "/api/v3/aggTrades"
+    endpoint = base_url.rstrip("/") + path
     while not state.done and state.next_start_ms < end_ms:
         window_end = min(state.next_start_ms + WINDOW_MS, end_ms) - 1  # inclusive
         params: dict[str, Any] = {"symbol": symbol.upper(), "limit": limit}

@@ -14,7 +14,10 @@ class IngestMetrics:
     (never silent: they are logged and kept in a dead-letter file when configured);
     ``reconnects``: websocket reconnects; ``duplicates``: replayed trades dropped by id;
     ``messages``: raw websocket frames received; ``malformed``: frames skipped as undecodable
-    (logged).
+    (logged); ``gaps``: sequence gaps found (docs/ingest.md, "Gaps and backfill"),
+    ``gap_trades``: the trades they missed, ``backfilled``: of those, fetched from the REST
+    history and queued (counted in ``received`` too), ``unfilled``: the rest, recorded in
+    gap records.
     """
 
     received: int = 0
@@ -25,6 +28,10 @@ class IngestMetrics:
     duplicates: int = 0
     messages: int = 0
     malformed: int = 0
+    gaps: int = 0
+    gap_trades: int = 0
+    backfilled: int = 0
+    unfilled: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counters as a plain dict."""

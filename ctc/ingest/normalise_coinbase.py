@@ -35,6 +35,31 @@ def taker_side_from_maker_side(maker_side: str) -> str:
     raise ValueError(f"unknown Coinbase side {maker_side!r}")
 
 
+def coinbase_trade_event(
+    trade: Mapping[str, Any],
+    received_at: str,
+    symbols: SymbolMapper,
+    exchange: str = EXCHANGE,
+    product: str | None = None,
+) -> TradeEvent:
+    """One Coinbase trade as an event: a ``match``, an Advanced Trade ``market_trades`` trade
+    or a REST ``/products/{id}/trades`` row (which has no ``product_id``: pass ``product``).
+    All three carry ``trade_id``, ``price``, ``size``, the maker's ``side`` and ``time``."""
+    market = str(product or trade["product_id"])
+    return make_trade_event(
+        exchange=exchange,
+        market=market,
+        symbol=symbols.canonical(exchange, market),
+        instrument="spot",
+        trade_id=str(int(trade["trade_id"])),
+        price=str(trade["price"]),
+        quantity=str(trade["size"]),
+        side=taker_side_from_maker_side(str(trade["side"])),
+        timestamp=normalise_iso(str(trade["time"])),
+        ingestion_timestamp=received_at,
+    )
+
+
 class _TradeIdGate:
     """Remembers the highest trade id seen per product and rejects ids at or below it."""
 
@@ -73,19 +98,7 @@ class CoinbaseMatchesNormaliser:
         trade_id = int(message["trade_id"])
         if not self._gate.admit(product, trade_id):
             return []
-        return [
-            make_trade_event(
-                exchange=self.exchange,
-                market=product,
-                symbol=self.symbols.canonical(self.exchange, product),
-                trade_id=str(trade_id),
-                price=str(message["price"]),
-                quantity=str(message["size"]),
-                side=taker_side_from_maker_side(str(message["side"])),
-                timestamp=normalise_iso(str(message["time"])),
-                ingestion_timestamp=received_at,
-            )
-        ]
+        return [coinbase_trade_event(message, received_at, self.symbols, self.exchange)]
 
 
 class CoinbaseAdvancedTradesNormaliser:
@@ -113,17 +126,5 @@ class CoinbaseAdvancedTradesNormaliser:
                 trade_id = int(trade["trade_id"])
                 if not self._gate.admit(product, trade_id):
                     continue
-                out.append(
-                    make_trade_event(
-                        exchange=self.exchange,
-                        market=product,
-                        symbol=self.symbols.canonical(self.exchange, product),
-                        trade_id=str(trade_id),
-                        price=str(trade["price"]),
-                        quantity=str(trade["size"]),
-                        side=taker_side_from_maker_side(str(trade["side"])),
-                        timestamp=normalise_iso(str(trade["time"])),
-                        ingestion_timestamp=received_at,
-                    )
-                )
+                out.append(coinbase_trade_event(trade, received_at, self.symbols, self.exchange))
         return out

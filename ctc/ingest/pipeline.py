@@ -18,6 +18,7 @@ from typing import Any
 
 from ctc.ingest.connection import ConnectionSettings, run_feed
 from ctc.ingest.feeds import FeedSpec
+from ctc.ingest.gaps import GapGuard, GapLog
 from ctc.ingest.metrics import IngestMetrics
 from ctc.ingest.sinks import Sink
 from ctc.ingest.trade_event import TradeEvent
@@ -79,8 +80,14 @@ async def run_pipeline(
     config: PipelineConfig | None = None,
     settings: ConnectionSettings | None = None,
     stop: asyncio.Event | None = None,
+    gap_log: GapLog | None = None,
+    guard: GapGuard | None = None,
 ) -> IngestMetrics:
-    """Run the feeds into the sink until stopped; returns the metrics. Closes the sink."""
+    """Run the feeds into the sink until stopped; returns the metrics. Closes the sink.
+
+    Every feed's trades go through a :class:`GapGuard` (``guard``, or a new one writing its
+    gap records to ``gap_log``): repeats are dropped, sequence gaps backfilled from the
+    feed's ``history`` and recorded."""
     cfg = config or PipelineConfig()
     counters = metrics or IngestMetrics()
     stop_event = stop or asyncio.Event()
@@ -89,16 +96,25 @@ async def run_pipeline(
     async def emit(event: TradeEvent) -> None:
         """Queue one event, waiting while the queue is full (backpressure)."""
         await queue.put(event)
+        counters.received += 1
         if cfg.max_events is not None and counters.received >= cfg.max_events:
             stop_event.set()
 
     loop = asyncio.get_running_loop()
     timer = loop.call_later(cfg.duration, stop_event.set) if cfg.duration is not None else None
 
+    gaps = guard or GapGuard(counters, gap_log)
+
     async def guarded(feed: FeedSpec) -> None:
         """Run one feed; a crash stops the whole run instead of dying unnoticed."""
+        feed_emit = gaps.emitter(feed.history, emit)
+
+        async def catch_up() -> None:
+            """After a reconnect: the trades the feed's markets had meanwhile."""
+            await gaps.catch_up(feed.exchange, feed.history, emit)
+
         try:
-            await run_feed(feed, emit, stop_event, counters, settings)
+            await run_feed(feed, feed_emit, stop_event, counters, settings, on_reconnect=catch_up)
         except Exception:
             stop_event.set()
             raise
@@ -110,6 +126,7 @@ async def run_pipeline(
         try:
             await _supervise(feed_tasks, stop_event, cfg.shutdown_timeout)
         finally:
+            gaps.finish()
             await queue.put(_END)
 
     supervisor = asyncio.create_task(feeds_then_end())

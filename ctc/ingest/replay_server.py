@@ -14,6 +14,10 @@ can drop the connection after chosen cumulative frame counts (``drop_after``), w
 frame so that every frame sent before it is delivered. When the recording is exhausted it
 closes with reason :data:`END_OF_STREAM`. ``speed``: N × real time; 0 = as fast as possible.
 Server-side websocket pings every ``ping_interval`` seconds.
+
+Plain HTTP GETs on the same port are answered from the recording's REST trade history
+(:mod:`ctc.ingest.replay_history`; ``http_url`` is its base URL), so replayed gaps can be
+backfilled; ``history=False`` answers them 404 (a history that cannot fill anything).
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from ctc.ingest.recordings import Frame, Recording
+from ctc.ingest.replay_history import ReplayHistory
 from ctc.ingest.timestamps import utc_now_iso
 
 log = logging.getLogger(__name__)
@@ -62,8 +68,11 @@ class ReplayServer:
         host: str = "127.0.0.1",
         port: int = 0,
         ping_interval: float | None = 20.0,
+        history: bool = True,
     ) -> None:
         self.recording = recording
+        self.history = ReplayHistory(recording) if history else None
+        self.history_requests = 0
         self.speed = speed
         self.host = host
         self.port = port
@@ -85,10 +94,20 @@ class ReplayServer:
         path = "/stream" if self.recording.protocol == "binance" else "/"
         return f"ws://{self.host}:{self.port}{path}"
 
+    @property
+    def http_url(self) -> str:
+        """The base URL of the REST trade history served beside the websocket."""
+        return f"http://{self.host}:{self.port}"
+
     async def start(self) -> ReplayServer:
         """Bind (port 0 picks a free port) and start serving."""
         self._server = await serve(
-            self._handle, self.host, self.port, ping_interval=self.ping_interval, max_size=2**24
+            self._handle,
+            self.host,
+            self.port,
+            ping_interval=self.ping_interval,
+            max_size=2**24,
+            process_request=self._rest,
         )
         self.port = next(iter(self._server.sockets)).getsockname()[1]
         return self
@@ -105,6 +124,20 @@ class ReplayServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def _rest(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Answer a plain HTTP GET (no websocket upgrade) from the recording's history."""
+        if "websocket" in request.headers.get("Upgrade", "").lower():
+            return None
+        self.history_requests += 1
+        if self.history is None:
+            status, body = 404, {"msg": "replay server started without a history"}
+        else:
+            status, body = self.history.answer(request.path, self._pos)
+        response = connection.respond(status, json.dumps(body, separators=(",", ":")))
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = "application/json"
+        return response
 
     async def _handle(self, ws: ServerConnection) -> None:
         self.connections += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Final
 
 _ISO_RE = re.compile(
     r"^(?P<base>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?(?P<tz>Z|[+-]00:?00)?$"
@@ -63,3 +64,21 @@ def parse_time_arg(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return _to_ms(moment.astimezone(UTC))
+
+
+#: Nanoseconds in one unit of an epoch time, by unit name (``--time-unit``).
+NS_PER_UNIT: Final = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+#: The smallest epoch time of each unit that :func:`time_unit_of` accepts (1973-03-03 in
+#: every unit); each unit's range ends where the next begins.
+_UNIT_FLOOR: Final = (("ns", 1e17), ("us", 1e14), ("ms", 1e11), ("s", 1e8))
+
+
+def time_unit_of(value: float) -> str | None:
+    """The unit of an epoch time judged by its magnitude (``1723161254`` → ``s``,
+    ``1723161254087896`` → ``us``), or None when it is no epoch time after 1973 in any
+    unit (or one past the year 5138 in seconds)."""
+    for unit, floor in _UNIT_FLOOR:
+        if value >= floor:
+            return unit if value < floor * 1000 else None
+    return None

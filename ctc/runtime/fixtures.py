@@ -56,6 +56,7 @@ def _event(e: dict[str, Any]) -> dict[str, Any]:
     if "quote_volume" not in out and "price" in out and "quantity" in out:
         out["quote_volume"] = float(Decimal(str(out["price"])) * Decimal(str(out["quantity"])))
     out.setdefault("market", str(out.get("symbol", "")).replace("-", ""))
+    out.setdefault("instrument", "spot")
     if "ingestion_timestamp" not in out and "timestamp" in out:
         out["ingestion_timestamp"] = out["timestamp"]
     for k, v in list(out.items()):

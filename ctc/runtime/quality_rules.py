@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 from ctc.dsl.durations import Duration, parse_duration
 from ctc.dsl.errors import Position, SpecError, SpecErrors
 from ctc.dsl.yaml_loader import Located, load_yaml
-from ctc.events import TRADE_EVENT_FIELDS
+from ctc.events import INSTRUMENTS, TRADE_EVENT_FIELDS
 
 #: The dead-letter reasons, in the order the gate checks them.
 REASONS: Final = ("malformed", "incomplete", "invalid")
@@ -43,8 +43,11 @@ KEYS: Final = (
     "dedupe_within",
 )
 
+#: Keys a quality.yaml may leave out: ``instruments`` (default ``"*"``, any instrument).
+OPTIONAL_KEYS: Final = ("instruments",)
+
 #: The keys that define validity rules; their order in the file is the order of the checks.
-VALIDITY_KEYS: Final = ("positive", "symbols", "exchanges")
+VALIDITY_KEYS: Final = ("positive", "symbols", "exchanges", "instruments")
 
 WILDCARD: Final = "*"
 
@@ -80,6 +83,8 @@ class QualityRules:
     quote_volume_tolerance: float
     dedupe_within: Duration
     validity_order: tuple[str, ...] = VALIDITY_KEYS
+    #: ``spot`` / ``perpetual`` allowed (None: any, the default when the key is absent)
+    instruments: tuple[str, ...] | None = None
 
     def checks(self) -> tuple[Check, ...]:
         """Every rule in evaluation order: malformed, then incomplete, then invalid.
@@ -98,6 +103,16 @@ class QualityRules:
             elif key == "symbols" and self.symbols is not None:
                 out.append(
                     Check("validity_symbol_allowed", "invalid", "allowed", "symbol", self.symbols)
+                )
+            elif key == "instruments" and self.instruments is not None:
+                out.append(
+                    Check(
+                        "validity_instrument_allowed",
+                        "invalid",
+                        "allowed",
+                        "instrument",
+                        self.instruments,
+                    )
                 )
             elif key == "exchanges" and self.exchanges is not None:
                 out.append(
@@ -153,8 +168,9 @@ def _build(loc: Located, path: str) -> tuple[QualityRules | None, list[SpecError
         errors.append(SpecError(path, at, message))
 
     for key in data:
-        if key not in KEYS:
-            err(loc.key_at((key,)), f"unknown key '{key}' (expected one of: {', '.join(KEYS)})")
+        if key not in KEYS and key not in OPTIONAL_KEYS:
+            expected = ", ".join((*KEYS, *OPTIONAL_KEYS))
+            err(loc.key_at((key,)), f"unknown key '{key}' (expected one of: {expected})")
     for key in KEYS:
         if key not in data:
             err(loc.at(()), f"missing key '{key}'")
@@ -170,6 +186,14 @@ def _build(loc: Located, path: str) -> tuple[QualityRules | None, list[SpecError
     positive = _field_list(data, "positive", NUMERIC_FIELDS, loc, err, may_be_empty=True)
     symbols = _allow_list(data, "symbols", loc, err)
     exchanges = _allow_list(data, "exchanges", loc, err)
+    instruments = _allow_list(data, "instruments", loc, err) if "instruments" in data else None
+    for i, item in enumerate(instruments or ()):
+        if item != WILDCARD and item not in INSTRUMENTS:
+            err(
+                loc.at(("instruments", i)),
+                f"'instruments' names unknown instrument '{item}' "
+                f"(expected one of: {', '.join(INSTRUMENTS)})",
+            )
     late_after = _duration(data, "late_after", loc, err)
     dedupe_within = _duration(data, "dedupe_within", loc, err)
     tolerance = _tolerance(data, loc, err)
@@ -185,6 +209,7 @@ def _build(loc: Located, path: str) -> tuple[QualityRules | None, list[SpecError
             positive=positive,
             symbols=symbols if symbols != (WILDCARD,) else None,
             exchanges=exchanges if exchanges != (WILDCARD,) else None,
+            instruments=instruments if instruments != (WILDCARD,) else None,
             late_after=late_after,
             quote_volume_tolerance=tolerance,
             dedupe_within=dedupe_within,

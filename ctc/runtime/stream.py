@@ -36,6 +36,7 @@ from ctc.events import ALERT_FIELDS
 from ctc.progress import Progress
 from ctc.runtime.batch import dependency_order
 from ctc.runtime.coverage import Coverage
+from ctc.runtime.gap_records import GapRecords
 from ctc.runtime.hadoop_fs import CheckpointFS
 from ctc.runtime.incremental import (
     PlanFrames,
@@ -195,6 +196,7 @@ class StreamRunner:
         #: what the passed trades of this process's batches covered (for why_silent)
         self.coverage = Coverage()
         self._pending = PendingFiles(self.checkpoint, self._landing())
+        self._gaps = GapRecords(self._landing(), lake)
         self.last_status: dict[str, Any] = {}
         self._query: Any = None
         #: the state committed by the last batch of this process (None: load it)
@@ -499,6 +501,7 @@ class StreamRunner:
             "pending_files": pending["files"],
             "query_status": "flushing" if flush else "running",
             "totals": self.totals.as_dict(),
+            "gaps": self._gaps(),
         }
         self.last_status = status
         self.status.publish(status)

@@ -335,6 +335,7 @@ def get_health(query: Mapping[str, str], store: AlertStore, now: datetime, app: 
                 "alerts_total": None,
                 "metrics": {},
                 "totals": {},
+                "gaps": None,
             },
         )
     raw_metrics, raw_totals = status.get("metrics"), status.get("totals")
@@ -365,6 +366,7 @@ def get_health(query: Mapping[str, str], store: AlertStore, now: datetime, app: 
             "alerts_total": totals.get("alerts"),
             "metrics": metrics,
             "totals": totals,
+            "gaps": status.get("gaps") if isinstance(status.get("gaps"), dict) else None,
         },
     )
 

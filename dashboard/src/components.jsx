@@ -404,6 +404,7 @@ export function SystemHealth({ health, error, loading }) {
     ["Quality score", q == null ? none : `${q.toFixed(2)}%`, "health-quality", q != null && q < 95 ? "text-red-400" : ""],
     ["Pending files", fmtNum(h.pending_files, 0, none), "health-pending"],
     ["Last batch", h.batch_id == null ? none : `#${h.batch_id} · ${fmtNum(h.age_seconds, 0)} s ago`, "health-batch"],
+    gapsItem(h.gaps, none),
   ];
   return (
     <Card title="System health" subtitle={`Streaming runtime "${h.app || "ctc"}", last micro-batch`} testid="system-health">
@@ -432,6 +433,35 @@ export function SystemHealth({ health, error, loading }) {
           {job.key === "stopped" && " The run has finished: these figures are final."}
         </p>
       )}
+      <GapList gaps={h.gaps} />
     </Card>
+  );
+}
+
+// Trade-id gaps the ingest recorded: red while any trade could not be backfilled.
+function gapsItem(g, none) {
+  if (!g) return ["Trade gaps", none, "health-gaps"];
+  const lost = (g.unfilled || 0) > 0 || (g.open || 0) > 0;
+  const text =
+    g.gaps === 0
+      ? "none"
+      : `${fmtNum(g.gaps)} · ${fmtNum(g.backfilled)} backfilled` +
+        (lost ? ` · ${fmtNum(g.unfilled)} lost${g.open ? ` + ${fmtNum(g.open)} open` : ""}` : "");
+  return ["Trade gaps", text, "health-gaps", lost ? "text-red-400" : ""];
+}
+
+function GapList({ gaps }) {
+  const latest = gaps?.latest || [];
+  if (latest.length === 0) return null;
+  return (
+    <ul data-testid="health-gap-list" className="mt-3 space-y-1 text-xs text-red-300">
+      {latest.map((g) => (
+        <li key={g.gap_id}>
+          {g.exchange} {g.market} ({g.instrument}):{" "}
+          {g.missing == null ? "trades after a lost connection" : `${fmtNum(g.unfilled)} of ${fmtNum(g.missing)} trades`}{" "}
+          not backfilled ({g.reason})
+        </li>
+      ))}
+    </ul>
   );
 }

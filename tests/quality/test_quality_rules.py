@@ -27,7 +27,8 @@ def test_the_projects_rules_load() -> None:
     assert rules.required == ("event_id", "symbol", "price", "quantity", "timestamp")
     assert rules.positive == ("price", "quantity")
     assert rules.symbols == ("BTC-USDT", "ETH-USDT", "SOL-USDT")
-    assert rules.exchanges == ("binance", "coinbase")
+    assert rules.exchanges == ("binance", "binance-futures", "coinbase")
+    assert rules.instruments is None  # "*": spot and perpetual pass
     assert rules.late_after.seconds == 300
     assert rules.quote_volume_tolerance == 0.001
     assert rules.dedupe_within.seconds == 3600
@@ -41,7 +42,7 @@ BROKEN = [
         [
             "1:1: missing key 'late_after'",
             "5:1: unknown key 'late_aftr' (expected one of: required, positive, symbols, "
-            "exchanges, late_after, quote_volume_tolerance, dedupe_within)",
+            "exchanges, late_after, quote_volume_tolerance, dedupe_within, instruments)",
         ],
         id="misspelt-key",
     ),
@@ -87,7 +88,8 @@ BROKEN = [
         [
             "1:11: 'required' must include 'event_id': the gate dedupes and times records by it",
             "1:48: 'required' names unknown field 'colour' (expected one of: event_id, exchange, "
-            "symbol, market, price, quantity, quote_volume, side, timestamp, ingestion_timestamp)",
+            "symbol, market, instrument, price, quantity, quote_volume, side, timestamp, "
+            "ingestion_timestamp)",
         ],
         id="required-unknown-and-missing-id",
     ),
@@ -135,3 +137,22 @@ def test_a_non_mapping_and_a_missing_file(tmp_path: Path) -> None:
         load_rules(path)
     with pytest.raises(SpecErrors, match=r"nope\.yaml:1:1: cannot read file"):
         load_rules(tmp_path / "nope.yaml")
+
+
+def test_instruments_are_an_optional_allow_list(tmp_path: Path) -> None:
+    path = tmp_path / "quality.yaml"
+    path.write_text(GOOD + "instruments: [spot]\n")
+    rules = load_rules(path)
+    assert rules.instruments == ("spot",)
+    check = [c for c in rules.checks() if c.rule == "validity_instrument_allowed"]
+    assert [(c.field, c.allowed) for c in check] == [("instrument", ("spot",))]
+    default = tmp_path / "default.yaml"
+    default.write_text(GOOD)
+    assert "validity_instrument_allowed" not in load_rules(default).rule_names()
+    path.write_text(GOOD + "instruments: [spot, futures]\n")
+    with pytest.raises(SpecErrors) as info:
+        load_rules(path)
+    assert str(info.value).splitlines() == [
+        f"{path}:8:21: 'instruments' names unknown instrument 'futures' "
+        "(expected one of: spot, perpetual)"
+    ]

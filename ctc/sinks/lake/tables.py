@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 
-from ctc.events import ALERT_FIELDS, TRADE_EVENT_FIELDS
+from ctc.events import ALERT_FIELDS, GAP_FIELDS, TRADE_EVENT_FIELDS
 from ctc.sinks.lake.base import LakeSchemaError, check_name
 
 if TYPE_CHECKING:
@@ -97,6 +97,10 @@ DEAD_LETTERS: Final = TableDef(
     ),
     ("reason", "day(received_at)"),
 )
+
+#: Trade-id gaps the ingest process found (docs/ingest.md), filled or not; created when
+#: the first gap record arrives (ctc.runtime.gap_records).
+GAPS: Final = TableDef("gaps", tuple(GAP_FIELDS.items()), ("day(detected_at)", "exchange"))
 
 #: The core tables, independent of which detector modules run.
 CORE_TABLES: Final = (ANOMALY_ALERTS, RAW_TRADES, DEAD_LETTERS)

@@ -8,6 +8,7 @@ SELECT
   exchange,
   symbol,
   market,
+  instrument,
   price,
   quantity,
   quote_volume,

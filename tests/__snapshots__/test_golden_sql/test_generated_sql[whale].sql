@@ -7,6 +7,7 @@ SELECT
   exchange,
   symbol,
   market,
+  instrument,
   price,
   quantity,
   quote_volume,
@@ -29,7 +30,7 @@ SELECT
   UNIX_SECONDS(`timestamp`) + 86400 AS ttl_epoch,
   TO_JSON(NAMED_STRUCT('event_id', event_id, 'price', price, 'quantity', quantity, 'quote_volume', quote_volume, 'side', side)) AS details
 FROM whale_detector__input
-WHERE quote_volume > 100000;
+WHERE quote_volume > CASE WHEN instrument = 'perpetual' THEN 500000 ELSE 100000 END;
 
 -- stage output: rows for lake table whale_trades (alerted rows only)
 CREATE OR REPLACE TEMPORARY VIEW whale_detector__output AS
@@ -38,6 +39,7 @@ SELECT
   exchange,
   symbol,
   market,
+  instrument,
   price,
   quantity,
   quote_volume,
@@ -46,4 +48,4 @@ SELECT
   ingestion_timestamp,
   `timestamp` AS detected_at
 FROM whale_detector__input
-WHERE (quote_volume > 100000);
+WHERE (quote_volume > CASE WHEN instrument = 'perpetual' THEN 500000 ELSE 100000 END);
