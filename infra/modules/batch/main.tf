@@ -16,12 +16,13 @@ locals {
   job_root  = "s3://${var.artifacts_bucket}/jobs/current"
 
   # Must equal ctc.deploy.job.spark_submit_parameters for jobs/current (tests/infra).
-  spark_submit = join(" ", [
+  spark_submit_confs = [
     "--conf spark.archives=${local.job_root}/ctc-job.tar.gz#job",
     "--conf spark.emr-serverless.driverEnv.PYTHONPATH=./job/site",
     "--conf spark.executorEnv.PYTHONPATH=./job/site",
     "--conf spark.jars=${join(",", var.extra_jars)}",
-  ])
+  ]
+  spark_submit = join(" ", local.spark_submit_confs)
 
   steps = [
     { name = "HistoricalLoad", args = ["history"] },
