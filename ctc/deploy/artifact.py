@@ -82,10 +82,22 @@ def job_dependencies() -> list[str]:
 def _pip_install(target: Path, requirements: list[str]) -> None:
     platform, python = PIP_PLATFORM
     cmd = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
-        "--platform", platform, "--python-version", python, "--implementation", "cp",
-        "--only-binary=:all:", *requirements,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--target",
+        str(target),
+        "--platform",
+        platform,
+        "--python-version",
+        python,
+        "--implementation",
+        "cp",
+        "--only-binary=:all:",
+        *requirements,
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["(no output)"]
@@ -147,8 +159,10 @@ def build_job_bundle(detectors: Path, out_dir: Path, python_env: str = "pip") ->
 
 
 def _module_dir(name: str) -> Path:
-    spec = __import__(name)
-    return Path(spec.__file__).resolve().parent
+    module = __import__(name)
+    if module.__file__ is None:
+        raise ValueError(f"cannot package {name}: it has no files")
+    return Path(module.__file__).resolve().parent
 
 
 def build_api_package(out_dir: Path) -> Bundle:

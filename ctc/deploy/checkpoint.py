@@ -38,7 +38,8 @@ def breaking_changes(old: Path, new: Path, tier: str) -> list[str]:
     ):
         changes = compare_versions(before, after)
     return [
-        f"{c.module} {c.name}: {'; '.join(c.reasons)}" + (f" (re-run: {c.rerun})" if c.rerun else "")
+        f"{c.module} {c.name}: {'; '.join(c.reasons)}"
+        + (f" (re-run: {c.rerun})" if c.rerun else "")
         for c in changes
         if c.classification == "breaking"
     ]
@@ -77,5 +78,6 @@ def choose_checkpoint(
             "(state restarts empty)"
         )
     return CheckpointChoice(
-        generation, f"compatible with the deployed version {deployed.get('version')}: same checkpoint"
+        generation,
+        f"compatible with the deployed version {deployed.get('version')}: same checkpoint",
     )

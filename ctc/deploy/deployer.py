@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,7 @@ class Deployer:
             self.act(
                 f"stop the running stream job {run_id}",
                 ["emr-serverless cancel-job-run, then wait until it is CANCELLED"],
-                lambda r=run_id: self._cancel(r),
+                partial(self._cancel, run_id),
             )
         request = start_job_run_request(names, bundle.version, checkpoint, o.tier, o.sizing)
         run_id = self.act(
@@ -233,14 +234,16 @@ class Deployer:
             self.act(
                 f"upload the job bundle to s3://{names.artifacts_bucket}/{prefix}/",
                 [f"ctc-job.tar.gz ({bundle.path.stat().st_size:,} bytes)", "entrypoint.py"],
-                lambda p=prefix: self._put_files(
-                    p, {"ctc-job.tar.gz": bundle.path, "entrypoint.py": entry}
+                partial(
+                    self._put_files, prefix, {"ctc-job.tar.gz": bundle.path, "entrypoint.py": entry}
                 ),
             )
 
     def _put_files(self, prefix: str, files: dict[str, Path]) -> None:
         for name, path in files.items():
-            self.client("s3").upload_file(str(path), self.names.artifacts_bucket, f"{prefix}/{name}")
+            self.client("s3").upload_file(
+                str(path), self.names.artifacts_bucket, f"{prefix}/{name}"
+            )
 
     def _live_runs(self) -> list[str]:
         emr = self.client("emr-serverless")
@@ -289,14 +292,19 @@ class Deployer:
         )
         self.act(
             f"update the code of Lambda {names.api_function_name}",
-            [f"handler {package.manifest['handler']} (set by Terraform)", f"code s3://{names.artifacts_bucket}/{key}"],
+            [
+                f"handler {package.manifest['handler']} (set by Terraform)",
+                f"code s3://{names.artifacts_bucket}/{key}",
+            ],
             lambda: self._update_function(key),
         )
 
     def _update_function(self, key: str) -> None:
         lam = self.client("lambda")
         lam.update_function_code(
-            FunctionName=self.names.api_function_name, S3Bucket=self.names.artifacts_bucket, S3Key=key
+            FunctionName=self.names.api_function_name,
+            S3Bucket=self.names.artifacts_bucket,
+            S3Key=key,
         )
         lam.get_waiter("function_updated").wait(
             FunctionName=self.names.api_function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
@@ -329,7 +337,9 @@ class Deployer:
         for path in files:
             key = path.relative_to(self.options.static_dir).as_posix()
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            cache = "no-cache" if path.name == "index.html" else "public, max-age=31536000, immutable"
+            cache = (
+                "no-cache" if path.name == "index.html" else "public, max-age=31536000, immutable"
+            )
             s3.upload_file(
                 str(path),
                 self.names.dashboard_bucket,
@@ -351,8 +361,10 @@ def _describe_request(request: dict[str, Any]) -> list[str]:
     lines.append("sparkSubmitParameters:")
     lines += [f"  {p}" for p in _conf_items(driver["sparkSubmitParameters"])]
     monitoring = request["configurationOverrides"]["monitoringConfiguration"]
-    lines.append(f"logs: {monitoring['s3MonitoringConfiguration']['logUri']}, CloudWatch "
-                 f"{monitoring['cloudWatchLoggingConfiguration']['logGroupName']}")
+    lines.append(
+        f"logs: {monitoring['s3MonitoringConfiguration']['logUri']}, CloudWatch "
+        f"{monitoring['cloudWatchLoggingConfiguration']['logGroupName']}"
+    )
     return lines
 
 

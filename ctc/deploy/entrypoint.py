@@ -48,7 +48,9 @@ def bundle_root() -> Path:
 
 def _usage(message: str) -> int:
     print(f"ctc job: error: {message}", file=sys.stderr)
-    print(f"usage: entrypoint.py [--dry-run] {{{','.join(JOBS)}}} [ctc options...]", file=sys.stderr)
+    print(
+        f"usage: entrypoint.py [--dry-run] {{{','.join(JOBS)}}} [ctc options...]", file=sys.stderr
+    )
     return 2
 
 

@@ -71,14 +71,19 @@ def stream_arguments(names: DeployNames, checkpoint: str, tier: str) -> list[str
     warehouse = quote(names.lake_warehouse, safe=":/")
     return [
         "stream",
-        "--tier", tier,
-        "--source", f"kinesis:{names.stream_name}?region={region}&start=TRIM_HORIZON",
-        "--checkpoint", checkpoint,
-        "--store", f"dynamodb://{names.store_prefix}?region={region}",
+        "--tier",
+        tier,
+        "--source",
+        f"kinesis:{names.stream_name}?region={region}&start=TRIM_HORIZON",
+        "--checkpoint",
+        checkpoint,
+        "--store",
+        f"dynamodb://{names.store_prefix}?region={region}",
         "--lake",
         f"glue://{names.glue_database}?warehouse={warehouse}&region={region}&packages=false",
-        "--cloudwatch", names.metrics_namespace,
-    ]  # fmt: skip
+        "--cloudwatch",
+        names.metrics_namespace,
+    ]
 
 
 def checkpoint_uri(names: DeployNames, generation: int) -> str:

@@ -61,9 +61,7 @@ def read_outputs(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected the object of `terraform output -json`")
-    return {
-        k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in data.items()
-    }
+    return {k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in data.items()}
 
 
 def resolve_names(outputs: Mapping[str, Any], overrides: Mapping[str, Any]) -> DeployNames:

@@ -38,8 +38,14 @@ def module(name: str) -> dict[str, Any]:
     """A module's (or ``envs/dev``'s) files merged: ``resource`` and ``data`` as
     ``{type: {name: body}}``, ``locals``, ``variable``, ``output`` and ``module`` by name."""
     folder = INFRA / ("envs/dev" if name == "dev" else f"modules/{name}")
-    merged: dict[str, Any] = {"resource": {}, "data": {}, "locals": {}, "variable": {},
-                              "output": {}, "module": {}}  # fmt: skip
+    merged: dict[str, Any] = {
+        "resource": {},
+        "data": {},
+        "locals": {},
+        "variable": {},
+        "output": {},
+        "module": {},
+    }
     for path in sorted(folder.glob("*.tf")):
         doc = parse(path)
         for kind in ("resource", "data"):

@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from ctc.deploy.artifact import PROVIDED_BY_EMR, build_api_package, build_job_bundle, job_dependencies
+from ctc.deploy.artifact import (
+    PROVIDED_BY_EMR,
+    build_api_package,
+    build_job_bundle,
+    job_dependencies,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,8 +63,13 @@ def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _entry(folder: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(folder / "entrypoint.py"), *args],
-        cwd=cwd, env=_clean_env(), capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        cwd=cwd,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_entrypoint_dry_run_finds_package_specs_and_reference_data(
@@ -67,9 +77,20 @@ def test_entrypoint_dry_run_finds_package_specs_and_reference_data(
 ) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
-    done = _entry(bundle_dir, "--dry-run", "stream", "--source", f"landing:{landing}",
-                  "--tier", "large", "--store", "sqlite:///:memory:", "--lake", "none",
-                  cwd=tmp_path)  # fmt: skip
+    done = _entry(
+        bundle_dir,
+        "--dry-run",
+        "stream",
+        "--source",
+        f"landing:{landing}",
+        "--tier",
+        "large",
+        "--store",
+        "sqlite:///:memory:",
+        "--lake",
+        "none",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert f"ctc package: {(bundle_dir / 'site' / 'ctc').resolve()}" in out
@@ -77,7 +98,9 @@ def test_entrypoint_dry_run_finds_package_specs_and_reference_data(
     refs = int(out.split("reference data: ")[1].split()[0])
     assert refs >= 1
     assert f"would run: ctc run --source landing:{landing}" in out
-    assert f"--detectors {bundle_dir / 'detectors'}" in out and "--status /tmp/ctc/status.json" in out
+    assert (
+        f"--detectors {bundle_dir / 'detectors'}" in out and "--status /tmp/ctc/status.json" in out
+    )
 
 
 def test_entrypoint_finds_the_bundle_as_sparks_archive(bundle_dir: Path, tmp_path: Path) -> None:
@@ -125,15 +148,20 @@ def test_api_package_answers_with_only_what_it_ships(tmp_path: Path) -> None:
         "os.environ['CTC_STORE_URL'] = 'sqlite:///' + sys.argv[1] + '/hot.db'\n"
         "import ctc.serve.aws_lambda as m\n"
         "assert m.__file__.startswith(sys.argv[1]), m.__file__\n"
-        "r = m.lambda_handler({'rawPath': '/api/alerts', 'requestContext': {'http': {'method': 'GET'}}})\n"
+        "get = {'requestContext': {'http': {'method': 'GET'}}}\n"
+        "r = m.lambda_handler({**get, 'rawPath': '/api/alerts'})\n"
         "assert r['statusCode'] == 200, r\n"
-        "r = m.lambda_handler({'rawPath': '/openapi.json', 'requestContext': {'http': {'method': 'GET'}}})\n"
+        "r = m.lambda_handler({**get, 'rawPath': '/openapi.json'})\n"
         "assert r['statusCode'] == 200 and 'openapi' in json.loads(r['body']), r['statusCode']\n"
         "print('ok')\n"
     )
     lambda_provides = "boto3,botocore,s3transfer,jmespath,dateutil,urllib3,six"
     done = subprocess.run(
         [sys.executable, "-c", _ISOLATED, str(fresh), lambda_provides, code],
-        env=_clean_env(), capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]

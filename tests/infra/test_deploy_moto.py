@@ -42,8 +42,12 @@ def _zip(files: dict[str, str]) -> bytes:
 @pytest.fixture(scope="module")
 def environment(moto_endpoint: str) -> dict[str, Any]:
     """What `terraform apply` would have made, on moto; returns the outputs file content."""
-    env = {"region_name": REGION, "endpoint_url": moto_endpoint,
-           "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # fmt: skip
+    env = {
+        "region_name": REGION,
+        "endpoint_url": moto_endpoint,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
     s3 = boto3.client("s3", **env)
     buckets = {k: f"{PREFIX}-{k}" for k in ("artifacts", "checkpoints", "dashboard", "lake")}
     for name in buckets.values():
@@ -55,8 +59,18 @@ def environment(moto_endpoint: str) -> dict[str, Any]:
         name=f"{PREFIX}-old", releaseLabel="emr-7.5.0", type="SPARK"
     )
     iam = boto3.client("iam", **env)
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})  # fmt: skip
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
     api_role = iam.create_role(RoleName=f"{PREFIX}-api", AssumeRolePolicyDocument=trust)
     job_role = iam.create_role(RoleName=f"{PREFIX}-emr-job", AssumeRolePolicyDocument=trust)
     bootstrap = (ROOT / "infra/modules/api/bootstrap/ctc/serve/aws_lambda.py").read_text()
@@ -65,8 +79,15 @@ def environment(moto_endpoint: str) -> dict[str, Any]:
         Runtime="python3.11",
         Role=api_role["Role"]["Arn"],
         Handler="ctc.serve.aws_lambda.lambda_handler",
-        Code={"ZipFile": _zip({"ctc/__init__.py": "", "ctc/serve/__init__.py": "",
-                               "ctc/serve/aws_lambda.py": bootstrap})},  # fmt: skip
+        Code={
+            "ZipFile": _zip(
+                {
+                    "ctc/__init__.py": "",
+                    "ctc/serve/__init__.py": "",
+                    "ctc/serve/aws_lambda.py": bootstrap,
+                }
+            )
+        },
     )
     boto3.client("kinesis", **env).create_stream(
         StreamName=f"{PREFIX}-trades", StreamModeDetails={"StreamMode": "ON_DEMAND"}
@@ -80,30 +101,53 @@ def environment(moto_endpoint: str) -> dict[str, Any]:
             "CallerReference": "ctc-e2e",
             "Comment": "ctc e2e",
             "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [{
-                "Id": "s3", "DomainName": f"{buckets['dashboard']}.s3.amazonaws.com",
-                "S3OriginConfig": {"OriginAccessIdentity": ""}}]},  # fmt: skip
-            "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "https-only",
-                                     "MinTTL": 0, "ForwardedValues": {"QueryString": False,
-                                     "Cookies": {"Forward": "none"}},
-                                     "TrustedSigners": {"Enabled": False, "Quantity": 0}},  # fmt: skip
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "s3",
+                        "DomainName": f"{buckets['dashboard']}.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "s3",
+                "ViewerProtocolPolicy": "https-only",
+                "MinTTL": 0,
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                "TrustedSigners": {"Enabled": False, "Quantity": 0},
+            },
         }
     )
     outputs = {
-        "region": REGION, "app": "ctc", "metrics_namespace": "CTC",
-        "emr_application_id": app["applicationId"], "emr_release": EMR_RELEASE,
-        "emr_job_role_arn": job_role["Role"]["Arn"], "emr_log_group": f"/ctc/{PREFIX}/emr",
+        "region": REGION,
+        "app": "ctc",
+        "metrics_namespace": "CTC",
+        "emr_application_id": app["applicationId"],
+        "emr_release": EMR_RELEASE,
+        "emr_job_role_arn": job_role["Role"]["Arn"],
+        "emr_log_group": f"/ctc/{PREFIX}/emr",
         "emr_jars": ["/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar"],
-        "artifacts_bucket": buckets["artifacts"], "checkpoints_bucket": buckets["checkpoints"],
-        "lake_bucket": buckets["lake"], "lake_warehouse": f"s3://{buckets['lake']}/warehouse",
-        "glue_database": "ctc_e2e", "stream_name": f"{PREFIX}-trades", "store_prefix": PREFIX,
-        "api_function_name": fn["FunctionName"], "dashboard_bucket": buckets["dashboard"],
+        "artifacts_bucket": buckets["artifacts"],
+        "checkpoints_bucket": buckets["checkpoints"],
+        "lake_bucket": buckets["lake"],
+        "lake_warehouse": f"s3://{buckets['lake']}/warehouse",
+        "glue_database": "ctc_e2e",
+        "stream_name": f"{PREFIX}-trades",
+        "store_prefix": PREFIX,
+        "api_function_name": fn["FunctionName"],
+        "dashboard_bucket": buckets["dashboard"],
         "dashboard_distribution_id": dist["Distribution"]["Id"],
-    }  # fmt: skip
-    return {"outputs": {k: {"value": v, "type": "string", "sensitive": False}
-                        for k, v in outputs.items()},
-            "code_sha": fn["CodeSha256"], "env": env,
-            "other_application": other["applicationId"]}  # fmt: skip
+    }
+    return {
+        "outputs": {
+            k: {"value": v, "type": "string", "sensitive": False} for k, v in outputs.items()
+        },
+        "code_sha": fn["CodeSha256"],
+        "env": env,
+        "other_application": other["applicationId"],
+    }
 
 
 def _deploy(tmp_path: Path, environment: dict[str, Any], endpoint: str, *args: str) -> Any:
@@ -111,10 +155,18 @@ def _deploy(tmp_path: Path, environment: dict[str, Any], endpoint: str, *args: s
     out.write_text(json.dumps(environment["outputs"]))
     return CliRunner().invoke(
         main,
-        ["deploy", "--outputs", str(out), "--endpoint-url", endpoint, "--python-env", "image",
-         *args],
+        [
+            "deploy",
+            "--outputs",
+            str(out),
+            "--endpoint-url",
+            endpoint,
+            "--python-env",
+            "image",
+            *args,
+        ],
         catch_exceptions=False,
-    )  # fmt: skip
+    )
 
 
 def _stream_runs(env: dict[str, Any], app_id: str) -> list[dict[str, Any]]:
@@ -123,15 +175,26 @@ def _stream_runs(env: dict[str, Any], app_id: str) -> list[dict[str, Any]]:
         runs = emr.list_job_runs(applicationId=app_id)["jobRuns"]
     except emr.exceptions.ResourceNotFoundException:  # moto: an application without runs
         return []
-    return [emr.get_job_run(applicationId=app_id, jobRunId=r["id"])["jobRun"]
-            for r in runs if r["name"] == STREAM_JOB_NAME]  # fmt: skip
+    return [
+        emr.get_job_run(applicationId=app_id, jobRunId=r["id"])["jobRun"]
+        for r in runs
+        if r["name"] == STREAM_JOB_NAME
+    ]
 
 
 def test_deploy_refuses_an_application_of_another_release(
     tmp_path: Path, environment: dict[str, Any], moto_endpoint: str, aws_env: None
 ) -> None:
-    result = _deploy(tmp_path, environment, moto_endpoint, "--dry-run", "--no-api",
-                     "--no-dashboard", "--application-id", environment["other_application"])  # fmt: skip
+    result = _deploy(
+        tmp_path,
+        environment,
+        moto_endpoint,
+        "--dry-run",
+        "--no-api",
+        "--no-dashboard",
+        "--application-id",
+        environment["other_application"],
+    )
     assert result.exit_code == 1
     assert f"the EMR application runs emr-7.5.0, ctc needs {EMR_RELEASE}" in result.output
 
@@ -148,8 +211,9 @@ def test_deploy_end_to_end(
     app_id, bucket = outs["emr_application_id"], outs["artifacts_bucket"]
 
     # a dry run changes nothing
-    dry = _deploy(tmp_path, environment, moto_endpoint, "--dry-run", "--detectors",
-                  str(ROOT / "detectors"))  # fmt: skip
+    dry = _deploy(
+        tmp_path, environment, moto_endpoint, "--dry-run", "--detectors", str(ROOT / "detectors")
+    )
     assert dry.exit_code == 0, dry.output
     assert "--conf spark.dynamicAllocation.enabled=false" in dry.output
     assert f"EMR application {app_id}: {MOTO_RELEASE}" in dry.output
@@ -199,12 +263,23 @@ def test_deploy_end_to_end(
     site = s3.head_object(Bucket=outs["dashboard_bucket"], Key="index.html")
     assert site["ContentType"] == "text/html" and site["CacheControl"] == "no-cache"
     cf = boto3.client("cloudfront", **env)
-    assert cf.list_invalidations(DistributionId=outs["dashboard_distribution_id"])[
-        "InvalidationList"]["Quantity"] >= 1  # fmt: skip
+    assert (
+        cf.list_invalidations(DistributionId=outs["dashboard_distribution_id"])["InvalidationList"][
+            "Quantity"
+        ]
+        >= 1
+    )
 
     # the same detectors again: compatible, same checkpoint
-    again = _deploy(tmp_path, environment, moto_endpoint, "--detectors", str(ROOT / "detectors"),
-                    "--no-api", "--no-dashboard")  # fmt: skip
+    again = _deploy(
+        tmp_path,
+        environment,
+        moto_endpoint,
+        "--detectors",
+        str(ROOT / "detectors"),
+        "--no-api",
+        "--no-dashboard",
+    )
     assert again.exit_code == 0, again.output
     assert "same checkpoint" in again.output
 
@@ -215,13 +290,32 @@ def test_deploy_end_to_end(
     spec.write_text(spec.read_text().replace("size: 60 seconds", "size: 120 seconds", 1))
     refused = CliRunner().invoke(
         main,
-        ["deploy", "--outputs", str(tmp_path / "outputs.json"), "--endpoint-url", moto_endpoint,
-         "--python-env", "image", "--detectors", str(changed), "--no-api", "--no-dashboard"],
-    )  # fmt: skip
+        [
+            "deploy",
+            "--outputs",
+            str(tmp_path / "outputs.json"),
+            "--endpoint-url",
+            moto_endpoint,
+            "--python-env",
+            "image",
+            "--detectors",
+            str(changed),
+            "--no-api",
+            "--no-dashboard",
+        ],
+    )
     assert refused.exit_code == 1
     assert "breaking change" in refused.output and "--new-checkpoint" in refused.output
-    new = _deploy(tmp_path, environment, moto_endpoint, "--detectors", str(changed),
-                  "--no-api", "--no-dashboard", "--new-checkpoint")  # fmt: skip
+    new = _deploy(
+        tmp_path,
+        environment,
+        moto_endpoint,
+        "--detectors",
+        str(changed),
+        "--no-api",
+        "--no-dashboard",
+        "--new-checkpoint",
+    )
     assert new.exit_code == 0, new.output
     record = json.loads(s3.get_object(Bucket=bucket, Key="jobs/deployed.json")["Body"].read())
     assert record["generation"] == 2 and record["checkpoint"].endswith("/ctc/stream/g2")

@@ -29,10 +29,24 @@ def test_checkov_passes_on_infra() -> None:
             pytest.fail("checkov is not installed (scripts/setup.sh installs it in .venv-checkov)")
         pytest.skip("checkov is not installed (scripts/setup.sh installs it in .venv-checkov)")
     done = subprocess.run(
-        [checkov, "-d", str(INFRA), "--framework", "terraform", "dockerfile", "--compact",
-         "--quiet", "--skip-download", "--output", "cli"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            checkov,
+            "-d",
+            str(INFRA),
+            "--framework",
+            "terraform",
+            "dockerfile",
+            "--compact",
+            "--quiet",
+            "--skip-download",
+            "--output",
+            "cli",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     failed = re.findall(r"Check: (CKV\w+).*\n\s*FAILED for resource: (\S+)", done.stdout)
     assert done.returncode == 0 and not failed, failed or done.stdout[-2000:] + done.stderr[-2000:]
 
@@ -55,7 +69,10 @@ def test_terraform_fmt_when_a_binary_exists(tmp_path: Path) -> None:
         pytest.skip("no terraform or tofu binary: fmt -check runs where one is installed")
     done = subprocess.run(
         [binary, "fmt", "-check", "-recursive", str(INFRA)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, "TF_CLI_CONFIG_FILE": str(tmp_path / "none.tfrc")},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, f"not formatted: {done.stdout}"

@@ -42,8 +42,10 @@ def _terraform_tables() -> dict[str, dict[str, Any]]:
             content = dyn["global_secondary_index"]["content"][0]
             assert content["hash_key"] == "${global_secondary_index.value}"
             for name, pk in indexes.items():
-                gsis[name] = ([(pk, "HASH"), (content["range_key"], "RANGE")],
-                              content["projection_type"])  # fmt: skip
+                gsis[name] = (
+                    [(pk, "HASH"), (content["range_key"], "RANGE")],
+                    content["projection_type"],
+                )
         tables[suffix] = {
             "keys": keys,
             "attributes": {(a["name"], a["type"]) for a in body["attribute"]},
@@ -67,8 +69,9 @@ def test_dynamodb_tables_equal_what_the_store_creates(moto_endpoint: str, aws_en
             ttl = client.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
             made[table.name.removeprefix("ctc-infra-parity-")] = {
                 "keys": [(k["AttributeName"], k["KeyType"]) for k in d["KeySchema"]],
-                "attributes": {(a["AttributeName"], a["AttributeType"])
-                               for a in d["AttributeDefinitions"]},  # fmt: skip
+                "attributes": {
+                    (a["AttributeName"], a["AttributeType"]) for a in d["AttributeDefinitions"]
+                },
                 "gsis": {
                     g["IndexName"]: (
                         [(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]],
@@ -231,20 +234,32 @@ def test_iam_policies_name_their_resources() -> None:
 
 def test_producer_may_only_put_records_on_its_stream() -> None:
     doc = module("producer")["data"]["aws_iam_policy_document"]["task"]
-    kinesis = [st for st in doc["statement"] if any(a.startswith("kinesis:") for a in st["actions"])]
+    kinesis = [
+        st for st in doc["statement"] if any(a.startswith("kinesis:") for a in st["actions"])
+    ]
     assert [st["actions"] for st in kinesis] == [["kinesis:PutRecords"]]
     assert kinesis[0]["resources"] == ["${var.stream_arn}"]
 
 
 def test_every_bucket_is_encrypted_versioned_and_private() -> None:
     bucket = module("bucket")["resource"]
-    for kind in ("aws_s3_bucket_public_access_block", "aws_s3_bucket_versioning",
-                 "aws_s3_bucket_server_side_encryption_configuration",
-                 "aws_s3_bucket_lifecycle_configuration"):  # fmt: skip
+    for kind in (
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_versioning",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_lifecycle_configuration",
+    ):
         assert "this" in bucket[kind], kind
     block = bucket["aws_s3_bucket_public_access_block"]["this"]
-    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy",
-                                          "ignore_public_acls", "restrict_public_buckets"))  # fmt: skip
+    assert all(
+        block[k] is True
+        for k in (
+            "block_public_acls",
+            "block_public_policy",
+            "ignore_public_acls",
+            "restrict_public_buckets",
+        )
+    )
     storage = module("storage")["module"]
     assert set(storage) == {"lake", "checkpoints", "artifacts"}
     assert module("dashboard")["module"]["site"]["source"] == "../bucket"
