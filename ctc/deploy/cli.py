@@ -62,6 +62,14 @@ def _name_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     help="Start the stream from a fresh checkpoint (needed after a breaking change; the "
     "state restarts empty).",
 )
+@click.option(
+    "--trigger-seconds",
+    type=click.FloatRange(1),
+    default=60.0,
+    show_default=True,
+    help="Seconds between the stream's micro-batches (alert latency against S3 and Glue "
+    "requests per hour: docs/deploy.md, costs).",
+)
 @click.option("--stream/--no-stream", default=True, help="Deploy the stream job.")
 @click.option("--api/--no-api", default=True, help="Update the API's Lambda code.")
 @click.option("--dashboard/--no-dashboard", default=True, help="Upload the dashboard.")
@@ -84,6 +92,7 @@ def deploy_command(
     tier: str,
     python_env: str,
     new_checkpoint: bool,
+    trigger_seconds: float,
     stream: bool,
     api: bool,
     dashboard: bool,
@@ -108,6 +117,7 @@ def deploy_command(
     """
     from ctc.cli_errors import fail
     from ctc.deploy.deployer import Deployer, DeployOptions
+    from ctc.deploy.job import StreamSizing
     from ctc.deploy.names import read_outputs, resolve_names
 
     if offline and not dry_run:
@@ -125,5 +135,6 @@ def deploy_command(
         dry_run=dry_run,
         offline=offline,
         endpoint_url=endpoint_url,
+        sizing=StreamSizing(trigger_seconds=trigger_seconds),
     )
     Deployer(names, options, click.echo).run()

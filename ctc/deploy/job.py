@@ -29,6 +29,9 @@ class StreamSizing:
     executor_cores: int = 2
     executor_memory: str = "4g"
     executors: int = 2
+    #: seconds between micro-batches: each one commits the checkpoint and every lake table
+    #: (S3 PUTs, Glue updates), so a long interval is what keeps the stream cheap
+    trigger_seconds: float = 60.0
 
 
 def job_root(bucket: str, version: str) -> str:
@@ -65,7 +68,9 @@ def stream_parameters(root: str, jars: Sequence[str], sizing: StreamSizing) -> s
     )
 
 
-def stream_arguments(names: DeployNames, checkpoint: str, tier: str) -> list[str]:
+def stream_arguments(
+    names: DeployNames, checkpoint: str, tier: str, trigger_seconds: float = 60.0
+) -> list[str]:
     """The entry point's arguments: ``stream`` and the ``ctc run`` options for AWS."""
     region = names.region
     warehouse = quote(names.lake_warehouse, safe=":/")
@@ -83,6 +88,8 @@ def stream_arguments(names: DeployNames, checkpoint: str, tier: str) -> list[str
         f"glue://{names.glue_database}?warehouse={warehouse}&region={region}&packages=false",
         "--cloudwatch",
         names.metrics_namespace,
+        "--trigger-seconds",
+        f"{trigger_seconds:g}",
     ]
 
 
@@ -118,7 +125,9 @@ def start_job_run_request(
         "jobDriver": {
             "sparkSubmit": {
                 "entryPoint": f"{root}/entrypoint.py",
-                "entryPointArguments": stream_arguments(names, checkpoint, tier),
+                "entryPointArguments": stream_arguments(
+                    names, checkpoint, tier, sizing.trigger_seconds
+                ),
                 "sparkSubmitParameters": stream_parameters(root, names.emr_jars, sizing),
             }
         },
