@@ -11,8 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from tests.infra.hcl import INFRA
+from infra_hcl import INFRA
 
 ROOT = INFRA.parent
 

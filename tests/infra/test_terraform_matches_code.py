@@ -11,11 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
+from infra_hcl import INFRA, module, parse, policy_documents, tf_files
 
 from ctc.deploy import artifact, entrypoint, job, names, release
 from ctc.runtime.cloudwatch import UNITS
 from ctc.sinks.stores.dynamodb_store import DynamoDBAlertStore
-from tests.infra.hcl import INFRA, module, parse, policy_documents, tf_files
 
 ROOT = INFRA.parent
 
