@@ -127,9 +127,13 @@ def _tar(root: Path, out: Path) -> None:
                 tar.addfile(info, fh)
 
 
-def build_job_bundle(detectors: Path, out_dir: Path, python_env: str = "pip") -> Bundle:
+def build_job_bundle(
+    detectors: Path, out_dir: Path, python_env: str = "pip", install: bool = True
+) -> Bundle:
     """Build ``ctc-job.tar.gz`` in ``out_dir`` from the installed ctc package and the
-    ``detectors`` folder (see the module docs)."""
+    ``detectors`` folder (see the module docs). The version hashes the package, the specs,
+    the entry point and the requirements, before pip adds the dependencies; ``install``
+    False (a dry run) leaves them out and says so in the manifest."""
     if python_env not in PYTHON_ENVS:
         raise ValueError(f"python env {python_env!r}: use one of {', '.join(PYTHON_ENVS)}")
     if not (detectors / "tiers").is_dir():
@@ -141,14 +145,15 @@ def build_job_bundle(detectors: Path, out_dir: Path, python_env: str = "pip") ->
     shutil.copytree(detectors, staging / "detectors", ignore=shutil.ignore_patterns(*_SKIP))
     shutil.copy2(Path(__file__).with_name("entrypoint.py"), staging / "entrypoint.py")
     requirements = job_dependencies()
-    if python_env == "pip":
-        _pip_install(site, requirements)
+    (staging / "requirements.txt").write_text("\n".join(requirements) + "\n")
     version = "v-" + _content_hash(staging)
+    if python_env == "pip" and install:
+        _pip_install(site, requirements)
     manifest: dict[str, object] = {
         "version": version,
         "ctc_version": ctc.__version__,
         "git_commit": _git_commit(package_dir()),
-        "python_env": python_env,
+        "python_env": python_env if install else f"{python_env} (dependencies not built)",
         "platform": list(PIP_PLATFORM) if python_env == "pip" else "the EMR image",
         "requirements": requirements,
     }

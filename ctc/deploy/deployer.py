@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ctc.deploy.artifact import Bundle, build_api_package, build_job_bundle
+from ctc.deploy.artifact import PIP_PLATFORM, Bundle, build_api_package, build_job_bundle
 from ctc.deploy.checkpoint import CheckpointChoice, choose_checkpoint
 from ctc.deploy.entrypoint import JOBS, command_exists
 from ctc.deploy.job import (
@@ -137,10 +137,19 @@ class Deployer:
 
     def _stream(self, work: Path) -> None:
         o, names = self.options, self.names
-        bundle = build_job_bundle(o.detectors, work, o.python_env)
+        bundle = build_job_bundle(o.detectors, work, o.python_env, install=not o.dry_run)
         self.report.version = bundle.version
         size = bundle.path.stat().st_size / 1e6
         self.say(f"built job bundle {bundle.version} ({size:.1f} MB, python env {o.python_env})")
+        if o.python_env == "pip":
+            reqs = bundle.manifest["requirements"]
+            assert isinstance(reqs, list)
+            self.note(
+                ("the dry run skips " if o.dry_run else "bundled ")
+                + f"pip install --platform {PIP_PLATFORM[0]} --python-version {PIP_PLATFORM[1]} "
+                + f"--only-binary=:all: of {len(reqs)} requirements (no pyspark): "
+                + ", ".join(reqs)
+            )
         missing = [s for s in BATCH_STEPS if not command_exists(JOBS[s])]
         if missing:
             self.note(
