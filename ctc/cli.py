@@ -433,7 +433,8 @@ def run(
 
 
 def _register_optional() -> None:
-    """Commands that live with their units: simulate, ingest and serve."""
+    """Commands that live with their units: simulate, ingest, serve and deploy."""
+    from ctc.deploy.cli import deploy_command
     from ctc.ingest.cli import ingest
     from ctc.review.cli import diff_command, sweep_command
     from ctc.serve.cli import serve_command
@@ -444,6 +445,7 @@ def _register_optional() -> None:
     main.add_command(diff_command)
     main.add_command(sweep_command)
     main.add_command(serve_command)
+    main.add_command(deploy_command)
 
 
 _register_optional()
