@@ -9,9 +9,14 @@ Prints, from one run over one input:
 - the bare JSON read rate (read + count in this process's warm JVM, best of 3);
 - the first back-test (gate into a new cache entry, all three detectors, collect alerts)
   in the same JVM, its rate and its ratio to the bare rate (goal: >= 0.5);
-- a second back-test of the same input as a whole `ctc backtest` process (Python and JVM
-  start, compile, cache hit) against a bare Spark read-and-count process, both as
-  subprocesses, --rounds times each, interleaved (goal: second <= bare);
+- the bare JSON parse rate too (every field parsed, written nowhere: a count alone
+  parses almost nothing), as a second, stricter baseline;
+- a second back-test of the same input as a whole `ctc backtest` process (Python start,
+  compile, cache hit: every detector's alerts are kept, so no JVM starts) and a second
+  back-test with one detector changed (whale_usd 100000 -> 250000: the gated input and
+  the two other detectors' alerts from the cache, the JVM started, the whale detector
+  run), each against a bare Spark read-and-count process, all as subprocesses,
+  --rounds times each, interleaved (goal: second <= bare);
 - the peak RSS of the driver (Python) plus the JVM, summed, for this process and for
   each subprocess (goal: <= 3 GiB).
 """
@@ -203,6 +208,12 @@ def main() -> None:
             n = spark.read.schema(schema).json(str(data)).count()
             bares.append(time.perf_counter() - t)
         bare = min(bares)
+        parses = []
+        for _ in range(2):
+            t = time.perf_counter()
+            spark.read.schema(schema).json(str(data)).write.format("noop").mode("overwrite").save()
+            parses.append(time.perf_counter() - t)
+        parse = min(parses)
 
         result = run_backtest(spark, plans, data, rules=rules, cache_dir=cache)
         first = result.seconds
@@ -210,7 +221,19 @@ def main() -> None:
         spark.stop()
         rss.stop()
 
-        rounds: dict[str, list[tuple[float, float, float]]] = {"bare": [], "second": []}
+        changed = Path(tmp) / "changed"
+        changed.mkdir()
+        for spec in SMALL:
+            text = spec.read_text(encoding="utf-8")
+            if spec.name == "whale.yaml":
+                assert "whale_usd: 100000 " in text
+                text = text.replace("whale_usd: 100000 ", "whale_usd: 250000 ")
+            (changed / spec.name).write_text(text, encoding="utf-8")
+        rounds: dict[str, list[tuple[float, float, float]]] = {
+            "bare": [],
+            "second": [],
+            "changed": [],
+        }
         cmds = {
             "bare": [sys.executable, "-c", BARE, str(data)],
             "second": [
@@ -222,12 +245,23 @@ def main() -> None:
                 "--cache",
                 str(cache),
             ],
+            "changed": [
+                str(Path(sys.executable).parent / "ctc"),
+                "backtest",
+                *(str(changed / spec.name) for spec in SMALL),
+                "--quality",
+                str(ROOT / "detectors" / "quality.yaml"),
+                "--input",
+                str(data),
+                "--cache",
+                str(cache),
+            ],
         }
         for _ in range(args.rounds):
             for name, cmd in cmds.items():
                 seconds, py, jvm, err = _timed_process(cmd, ROOT)
-                if name == "second" and "from cache" not in err:
-                    sys.exit(f"bench: the second back-test did not hit the cache:\n{err[-3000:]}")
+                if name != "bare" and "from cache" not in err:
+                    sys.exit(f"bench: the {name} back-test did not hit the cache:\n{err[-3000:]}")
                 rounds[name].append((seconds, py, jvm))
 
     print(f"trades:                      {n:,}")
@@ -246,6 +280,10 @@ def main() -> None:
     for module, s in result.per_plan_seconds.items():
         print(f"  {module} alerts query:     {s:.2f} s")
     print(f"ratio first back-test/bare:  {bare / first:.2f} (goal >= 0.50)")
+    print(
+        f"bare JSON parse, all fields: {parse:.2f} s = {n / parse:,.0f} events/s; "
+        f"first back-test/parse: {parse / first:.2f}"
+    )
     bare_p = [r[0] for r in rounds["bare"]]
     second_p = [r[0] for r in rounds["second"]]
     print(
@@ -258,11 +296,18 @@ def main() -> None:
     )
     ratio = statistics.median(second_p) / statistics.median(bare_p)
     print(f"second/bare process:         {ratio:.2f} (goal <= 1.00)")
+    changed_p = [r[0] for r in rounds["changed"]]
+    print(
+        f"changed-whale process:       {statistics.median(changed_p):.1f} s median "
+        f"({', '.join(f'{s:.1f}' for s in changed_p)}), gated input and 2 detectors cached"
+    )
+    ratio = statistics.median(changed_p) / statistics.median(bare_p)
+    print(f"changed-whale/bare process:  {ratio:.2f}")
     print(
         f"peak RSS, this process:      {rss.python_mib + rss.jvm_mib:,.0f} MiB = python "
         f"{rss.python_mib:,.0f} + JVM {rss.jvm_mib:,.0f} (goal <= 3072)"
     )
-    for name in ("bare", "second"):
+    for name in ("bare", "second", "changed"):
         worst = max(rounds[name], key=lambda r: r[1] + r[2])
         print(
             f"peak RSS, {name + ' process:':19s} {worst[1] + worst[2]:,.0f} MiB = python "

@@ -27,16 +27,3 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi
-
-# checkov (tests/infra) in its own virtualenv: its pins clash with ctc's dependencies.
-# The version is the one of the `checkov` extra in pyproject.toml.
-ckstamp=.venv-checkov/.ctc-installed
-if [ ! -f "$ckstamp" ] || [ pyproject.toml -nt "$ckstamp" ]; then
-  echo "setup: installing checkov into .venv-checkov (first time: about a minute)" >&2
-  req=$(.venv/bin/python -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["checkov"]))')
-  [ -x .venv-checkov/bin/python ] || "$PY" -m venv .venv-checkov
-  .venv-checkov/bin/python -m pip install -q --upgrade pip
-  # shellcheck disable=SC2086
-  .venv-checkov/bin/python -m pip install -q $req
-  touch "$ckstamp"
-fi

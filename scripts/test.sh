@@ -4,6 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# checkov (tests/infra) in its own virtualenv: its pins clash with ctc's dependencies.
+# The version is the one of the `checkov` extra in pyproject.toml.
+ckstamp=.venv-checkov/.ctc-installed
+if [ ! -f "$ckstamp" ] || [ pyproject.toml -nt "$ckstamp" ]; then
+  echo "test: installing checkov into .venv-checkov (first time: about a minute)" >&2
+  req=$(.venv/bin/python -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["checkov"]))')
+  [ -x .venv-checkov/bin/python ] || "${PYTHON:-python3}" -m venv .venv-checkov
+  .venv-checkov/bin/python -m pip install -q --upgrade pip
+  # shellcheck disable=SC2086
+  .venv-checkov/bin/python -m pip install -q $req
+  touch "$ckstamp"
+fi
 if [ -z "${CTC_CHROMIUM:-}" ] && { ! command -v chromium >/dev/null 2>&1 \
     || ! command -v chromedriver >/dev/null 2>&1; }; then
   echo "test: installing Debian's chromium and chromium-driver for the dashboard browser test" >&2

@@ -25,8 +25,8 @@ def test_checkov_passes_on_infra() -> None:
     checkov = _checkov()
     if checkov is None:
         if os.environ.get("CI"):
-            pytest.fail("checkov is not installed (scripts/setup.sh installs it in .venv-checkov)")
-        pytest.skip("checkov is not installed (scripts/setup.sh installs it in .venv-checkov)")
+            pytest.fail("checkov is not installed (scripts/test.sh installs it in .venv-checkov)")
+        pytest.skip("checkov is not installed (scripts/test.sh installs it in .venv-checkov)")
     done = subprocess.run(
         [
             checkov,
