@@ -13,7 +13,7 @@ Prints, from one run over one input:
   parses almost nothing), as a second, stricter baseline;
 - a second back-test of the same input as a whole `ctc backtest` process (Python start,
   compile, cache hit: every detector's alerts are kept, so no JVM starts) and a second
-  back-test with one detector changed (whale_usd 100000 -> 250000: the gated input and
+  back-test with one detector changed (whale_usd 100000 -> 250000 + round: the gated input and
   the two other detectors' alerts from the cache, the JVM started, the whale detector
   run), each against a bare Spark read-and-count process, all as subprocesses,
   --rounds times each, interleaved (goal: second <= bare);
@@ -221,14 +221,19 @@ def main() -> None:
         spark.stop()
         rss.stop()
 
-        changed = Path(tmp) / "changed"
-        changed.mkdir()
-        for spec in SMALL:
-            text = spec.read_text(encoding="utf-8")
-            if spec.name == "whale.yaml":
-                assert "whale_usd: 100000 " in text
-                text = text.replace("whale_usd: 100000 ", "whale_usd: 250000 ")
-            (changed / spec.name).write_text(text, encoding="utf-8")
+        def changed_specs(r: int) -> list[str]:
+            """The small tier with whale_usd changed (to a new value each round, so the
+            whale detector's alerts are never in the cache yet)."""
+            folder = Path(tmp) / f"changed-{r}"
+            folder.mkdir()
+            for spec in SMALL:
+                text = spec.read_text(encoding="utf-8")
+                if spec.name == "whale.yaml":
+                    assert "whale_usd: 100000 " in text
+                    text = text.replace("whale_usd: 100000 ", f"whale_usd: {250000 + r} ")
+                (folder / spec.name).write_text(text, encoding="utf-8")
+            return [str(folder / spec.name) for spec in SMALL]
+
         rounds: dict[str, list[tuple[float, float, float]]] = {
             "bare": [],
             "second": [],
@@ -245,19 +250,19 @@ def main() -> None:
                 "--cache",
                 str(cache),
             ],
-            "changed": [
+        }
+        for r in range(args.rounds):
+            cmds["changed"] = [
                 str(Path(sys.executable).parent / "ctc"),
                 "backtest",
-                *(str(changed / spec.name) for spec in SMALL),
+                *changed_specs(r),
                 "--quality",
                 str(ROOT / "detectors" / "quality.yaml"),
                 "--input",
                 str(data),
                 "--cache",
                 str(cache),
-            ],
-        }
-        for _ in range(args.rounds):
+            ]
             for name, cmd in cmds.items():
                 seconds, py, jvm, err = _timed_process(cmd, ROOT)
                 if name != "bare" and "from cache" not in err:
