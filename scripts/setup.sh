@@ -27,3 +27,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi
+
+# the JVM class archive (ctc/runtime/jvm_archive.py): every later Spark start is faster
+.venv/bin/python -m ctc.runtime.jvm_archive || echo "setup: no JVM class archive; ctc runs without one" >&2

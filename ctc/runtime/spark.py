@@ -42,15 +42,24 @@ def settings() -> dict[str, str]:
     }
 
 
+def _join_options(*options: str) -> str:
+    return " ".join(o for o in options if o)
+
+
 def get_spark(
-    app_name: str = "ctc", master: str | None = None, conf: Mapping[str, str] | None = None
+    app_name: str = "ctc",
+    master: str | None = None,
+    conf: Mapping[str, str] | None = None,
+    java_options: str | None = None,
 ) -> SparkSession:
     """Return the process's SparkSession, creating it with ctc's settings on first use.
 
     ``master`` defaults to ``$CTC_SPARK_MASTER`` or ``local[2]``. ``conf``: more settings,
     e.g. a Spark-catalog lake's (:meth:`ctc.sinks.lake.factory.LakeTarget.spark_conf`:
-    the Iceberg catalog, extensions and jars). JVM options and jars only take
-    effect when this call starts the JVM; later calls reuse the running session. The JVM
+    the Iceberg catalog, extensions and jars). ``java_options``: more driver JVM options
+    (default: those that map the class archive, :mod:`ctc.runtime.jvm_archive`). JVM
+    options and jars only take effect when this call starts the JVM; later calls reuse
+    the running session. The JVM
     is guarded to die with this process (:mod:`ctc.runtime.jvm_guard`). Unless ``ctc
     --verbose``, the JVM starts quietly (:mod:`ctc.runtime.jvm_output`: no start-up lines)
     and Spark's log is off once the session is up.
@@ -64,7 +73,12 @@ def get_spark(
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
     os.environ.setdefault("TZ", "UTC")
     master = master or os.environ.get("CTC_SPARK_MASTER", "local[2]")
+    from ctc.runtime.jvm_archive import java_options as archive_options
+
     every = {**BASE_CONF, **settings(), **(conf or {})}
+    key = "spark.driver.extraJavaOptions"
+    extra = archive_options() if java_options is None else java_options
+    every[key] = _join_options(BASE_CONF[key], (conf or {}).get(key, ""), extra)
     if not verbose():
         every = quiet_conf(every)
         launch_quiet_gateway({**every, "spark.master": master, "spark.app.name": app_name})

@@ -1,0 +1,46 @@
+"""The JVM class archive (ctc/runtime/jvm_archive.py): named by what it depends on, mapped
+only when it exists, never in the way of a JVM option ctc needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ctc.runtime import jvm_archive
+from ctc.runtime.spark import BASE_CONF, _join_options
+
+
+def test_off_and_explicit_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(jvm_archive.ARCHIVE_ENV, "off")
+    assert jvm_archive.archive_path() is None and jvm_archive.java_options() == ""
+    file = tmp_path / "x.jsa"
+    monkeypatch.setenv(jvm_archive.ARCHIVE_ENV, str(file))
+    assert jvm_archive.java_options() == ""  # not built yet: nothing to map
+    file.write_bytes(b"archive")
+    options = jvm_archive.java_options()
+    assert f"-XX:SharedArchiveFile={file}" in options and "-Xshare:auto" in options
+
+
+def test_the_name_follows_java_and_the_cache_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(jvm_archive.ARCHIVE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = jvm_archive.archive_path()
+    if path is None:
+        pytest.skip("no Java on this machine")
+    assert path.parent == tmp_path / "ctc" / "jvm" and path.suffix == ".jsa"
+    # another Java executable: another archive
+    java = tmp_path / "jdk" / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_bytes(b"#!/bin/sh\n")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
+    other = jvm_archive.archive_path()
+    assert other is not None and other != path and other.parent == path.parent
+
+
+def test_driver_options_keep_the_time_zone() -> None:
+    key = "spark.driver.extraJavaOptions"
+    joined = _join_options(BASE_CONF[key], "", "-XX:SharedArchiveFile=/a.jsa")
+    assert joined.split() == ["-Duser.timezone=UTC", "-XX:SharedArchiveFile=/a.jsa"]
