@@ -34,6 +34,7 @@ from ctc.dsl.limits import (
     MAX_WINDOWS_PER_KEY,
 )
 from ctc.dsl.model import Spec, Sql
+from ctc.dsl.canonical import spec_version
 from ctc.events import ALERT_FIELDS, ALERT_TTL_SECONDS
 
 _INDENT = "  "
@@ -515,6 +516,7 @@ class _Lowering:
                 for r in [e.reference for e in spec.enrich]
                 + ([spec.source.reference] if spec.source.reference else [])
             ),
+            spec_version=spec_version(spec),
         )
 
     def row_stage(

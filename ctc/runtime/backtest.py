@@ -14,6 +14,7 @@ from ctc.compiler import compile_paths
 from ctc.compiler.plan import Plan
 from ctc.progress import Progress
 from ctc.runtime.batch import dependency_order, register_plans
+from ctc.runtime.provenance import provenance
 from ctc.runtime.sources import InputCounts, permissive_rules
 
 if TYPE_CHECKING:
@@ -103,7 +104,8 @@ def run_backtest(
         now = time.perf_counter()
         timings[plan.module] = now - mark[0]
         mark[0] = now
-        alerts.extend(_to_record(r) for r in rows)
+        stamp = provenance(plan)
+        alerts.extend({**_to_record(r), **stamp} for r in rows)
         line.advance(1)
         begin(len(timings))
 
@@ -122,8 +124,8 @@ def backtest(
 ) -> list[dict[str, Any]]:
     """Compile the specs at ``spec_paths`` and return the alerts they raise over ``input_path``.
 
-    Each alert is a base alert record; ``detected_at`` is a UTC-aware datetime and
-    ``details`` a dict.
+    Each alert is a base alert record with its provenance (``spec_version``,
+    ``ctc_version``); ``detected_at`` is a UTC-aware datetime and ``details`` a dict.
     """
     from ctc.runtime.spark import get_spark
 

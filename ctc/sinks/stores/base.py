@@ -3,7 +3,9 @@ conformance tests (tests/stores/test_conformance.py).
 
 Records are plain dicts:
 
-* alert: the base alert record (ctc.events.ALERT_FIELDS) with ``detected_at`` as an
+* alert: the base alert record and its provenance (ctc.events.STORED_ALERT_FIELDS:
+  ``spec_version`` and ``ctc_version``, None for an alert stored before ctc kept them)
+  with ``detected_at`` as an
   ISO 8601 UTC string with microseconds and ``Z`` (``2026-01-01T00:00:01.000000Z``,
   so text order is time order), ``details`` a JSON string, ``ttl_epoch`` an int.
 * market row: the latest market figures of one (symbol, exchange):

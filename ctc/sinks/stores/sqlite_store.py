@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ctc.events import PROVENANCE_FIELDS
 from ctc.sinks.stores.base import AlertStore, Catalog, Page
 from ctc.sinks.stores.cursor import decode_cursor, encode_cursor
 from ctc.sinks.stores.records import (
@@ -34,12 +35,15 @@ from ctc.sinks.stores.records import (
     normalise_market,
     normalise_window,
 )
+from ctc.sinks.stores.sqlite_migrate import add_missing_columns
 
 BUSY_TIMEOUT_MS = 10_000
+#: The alerts' provenance columns, added to a store made before them (sqlite_migrate).
+_PROVENANCE_COLUMNS = {name: "TEXT" for name in PROVENANCE_FIELDS}
 #: count_alerts answers kept (per symbol and since; a write makes them all stale).
 _KEPT_COUNTS = 64
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS alerts (
     alert_id    TEXT PRIMARY KEY,
     alert_type  TEXT,
@@ -50,7 +54,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     detected_at TEXT NOT NULL,
     message     TEXT,
     ttl_epoch   INTEGER NOT NULL,
-    details     TEXT
+    details     TEXT,
+    {", ".join(f"{c} {t}" for c, t in _PROVENANCE_COLUMNS.items())}
 );
 CREATE INDEX IF NOT EXISTS alerts_type_time ON alerts (alert_type, detected_at, alert_id);
 DROP INDEX IF EXISTS alerts_symbol_time;
@@ -138,6 +143,13 @@ class SqliteAlertStore(AlertStore):
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._write_script(_SCHEMA)
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                add_missing_columns(self._conn, "alerts", _PROVENANCE_COLUMNS)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     # -- helpers -------------------------------------------------------------------
 
