@@ -25,6 +25,7 @@ from ctc.compiler.expressions import (
 )
 from ctc.compiler.plan import AlertRulePlan, Plan, Stage, StateBound, WindowPlan
 from ctc.compiler.templates import compile_template
+from ctc.dsl.canonical import spec_version
 from ctc.dsl.errors import SpecError, SpecErrors
 from ctc.dsl.limits import (
     MAX_EXPRESSION_DEPTH,
@@ -34,7 +35,6 @@ from ctc.dsl.limits import (
     MAX_WINDOWS_PER_KEY,
 )
 from ctc.dsl.model import Spec, Sql
-from ctc.dsl.canonical import spec_version
 from ctc.events import ALERT_FIELDS, ALERT_TTL_SECONDS
 
 _INDENT = "  "

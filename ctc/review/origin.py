@@ -59,10 +59,11 @@ def find_in_history(path: Path, version: str, max_commits: int = HISTORY_COMMITS
     root = _git(["rev-parse", "--show-toplevel"], folder)
     if root is None:
         return None
-    rel = path.resolve().relative_to(Path(root.strip()).resolve()).as_posix()
-    log = _git(["log", f"-n{max_commits}", "--format=%H", "--", rel], folder) or ""
+    top = Path(root.strip()).resolve()
+    rel = path.resolve().relative_to(top).as_posix()
+    log = _git(["log", f"-n{max_commits}", "--format=%H", "--", rel], top) or ""
     for commit in log.split():
-        text = _git(["show", f"{commit}:{rel}"], folder)
+        text = _git(["show", f"{commit}:{rel}"], top)
         if text is None:
             continue
         try:

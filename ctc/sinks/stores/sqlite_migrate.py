@@ -12,7 +12,9 @@ import sqlite3
 from collections.abc import Mapping
 
 
-def add_missing_columns(conn: sqlite3.Connection, table: str, columns: Mapping[str, str]) -> list[str]:
+def add_missing_columns(
+    conn: sqlite3.Connection, table: str, columns: Mapping[str, str]
+) -> list[str]:
     """Add each of ``columns`` (name → SQLite type) that ``table`` lacks; return the names
     added. Call inside a write transaction (``BEGIN IMMEDIATE``), so two processes opening
     the same old store do not both add a column."""
