@@ -22,7 +22,7 @@ Records are plain dicts:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +113,12 @@ class AlertStore(ABC):
         """The series rows of ``kind`` and ``symbol`` with window_start >= ``since``: the
         newest ``limit`` of them, returned oldest first (window_start asc, then exchange
         asc with None first). ValueError on a bad ``since`` or ``limit``."""
+
+    def change_token(self) -> Hashable | None:
+        """A value that changes whenever the stored data may have (any process's writes
+        included), so an answer computed from the store can be kept while it stays the
+        same; None when the store cannot tell (nothing may then be kept)."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

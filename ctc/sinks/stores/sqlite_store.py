@@ -185,6 +185,12 @@ class SqliteAlertStore(AlertStore):
         row = self._conn.execute("PRAGMA data_version").fetchone()
         return int(row[0]), self._writes
 
+    def change_token(self) -> tuple[int, int]:
+        """Changes whenever the file does (``PRAGMA data_version`` for other connections'
+        commits, a counter for this object's own writes)."""
+        with self._lock:
+            return self._change_token()
+
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
