@@ -203,18 +203,28 @@ def _optional(query: Mapping[str, str], key: str) -> str | None:
 
 def details_object(details: Any) -> dict[str, Any]:
     """An alert's ``details`` (a JSON string in the store) as an object; text that is not a
-    JSON object comes back as ``{"raw": text}``."""
+    JSON object comes back as ``{"raw": text}``. Each text is parsed once per process
+    (the last ``_KEPT_DETAILS`` of them): a poll reads the same newest alerts again."""
     if isinstance(details, dict):
         return details
     if details is None:
         return {}
     if isinstance(details, str):
-        try:
-            parsed = json.loads(details)
-        except ValueError:
-            return {"raw": details}
-        return parsed if isinstance(parsed, dict) else {"raw": details}
+        return dict(_parsed_details(details))  # a copy: the kept one is shared
     return {"raw": str(details)}
+
+
+#: Parsed details texts kept per process (a few pages of every poller's alerts).
+_KEPT_DETAILS = 4096
+
+
+@lru_cache(maxsize=_KEPT_DETAILS)
+def _parsed_details(text: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {"raw": text}
+    return parsed if isinstance(parsed, dict) else {"raw": text}
 
 
 def alert_view(alert: Mapping[str, Any]) -> dict[str, Any]:

@@ -100,3 +100,15 @@ def test_the_cache_is_bounded_and_keyed_by_token() -> None:
     assert cache.get("/a", token) == answer and cache.get("/a", (2, 0)) is None
     cache.put("/c", token, answer)  # full: emptied first
     assert cache.get("/a", token) is None and cache.get("/c", token) == answer
+
+
+def test_details_are_parsed_once_but_each_answer_has_its_own() -> None:
+    from ctc.serve.handler import details_object
+
+    text = '{"z_score": 3.5, "n": 1}'
+    first = details_object(text)
+    first["z_score"] = None  # a caller changing its copy
+    assert details_object(text) == {"z_score": 3.5, "n": 1}
+    assert details_object("[1, 2]") == {"raw": "[1, 2]"} and details_object("{oops") == {
+        "raw": "{oops"
+    }

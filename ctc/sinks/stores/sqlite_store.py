@@ -191,6 +191,15 @@ class SqliteAlertStore(AlertStore):
         with self._lock:
             return self._change_token()
 
+    def _read_alerts(self, where_etc: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        """The alert records of ``SELECT <every alert column> FROM alerts <where_etc>``
+        (tuples zipped with the column names: cheaper than ``sqlite3.Row``)."""
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.row_factory = None
+            rows = cursor.execute(f"SELECT {_COLS} FROM alerts {where_etc}", tuple(params))
+            return [dict(zip(ALERT_COLUMNS, r, strict=True)) for r in rows.fetchall()]
+
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
@@ -206,8 +215,8 @@ class SqliteAlertStore(AlertStore):
 
     def get_alert(self, alert_id: str) -> dict[str, Any] | None:
         """One alert by id, or None."""
-        rows = self._read(f"SELECT {_COLS} FROM alerts WHERE alert_id = ?", (alert_id,))
-        return dict(rows[0]) if rows else None
+        rows = self._read_alerts("WHERE alert_id = ?", (alert_id,))
+        return rows[0] if rows else None
 
     def query_alerts(
         self,
@@ -236,12 +245,10 @@ class SqliteAlertStore(AlertStore):
             after_time, after_id = decode_cursor(cursor)
             where.append("(detected_at < ? OR (detected_at = ? AND alert_id < ?))")
             params.extend([after_time, after_time, after_id])
-        sql = f"SELECT {_COLS} FROM alerts"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = " WHERE " + " AND ".join(where) if where else ""
         sql += " ORDER BY detected_at DESC, alert_id DESC LIMIT ?"
         params.append(limit + 1)  # one more than asked: is there a next page?
-        rows = [dict(r) for r in self._read(sql, params)]
+        rows = self._read_alerts(sql, params)
         if len(rows) <= limit:
             return Page(items=rows, next_cursor=None)
         last = rows[limit - 1]
