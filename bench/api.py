@@ -12,7 +12,9 @@ requests in turn (/api/alerts?limit=50, /api/metrics/BTC-USDT, /api/health,
 /api/series/volume/BTC-USDT):
 
 * 1, 20 and 50 clients in a closed loop, 2,000 requests each;
-* 20 clients in a closed loop on /api/alerts?limit=50 alone, 4,000 requests;
+* 20 clients in a closed loop on /api/alerts?limit=50 alone, 4,000 requests, and the same
+  with a ``since`` of its own per request (``UNKEPT``), so that no answer is served from
+  those ctc serve keeps while the store is unchanged: the cost of computing one;
 * 200 clients each polling once a second (random phase) for ``--poll-seconds``, plainly
   and with If-None-Match (the ETag of their last answer, as a browser revalidates).
 
@@ -61,8 +63,14 @@ MIX = [
     "/api/series/volume/BTC-USDT",
 ]
 
+#: /api/alerts?limit=50 with a ``since`` of its own each time (all alerts still match): no
+#: two requests share a target, so none is answered from the answers ctc serve keeps
+#: while the store is unchanged (ctc/serve/answer_cache.py).
+UNKEPT = "/api/alerts?limit=50&since=2000-01-01T00:00:00.{n:06d}Z"
+
 QUERIES = {
     "/alerts (default, 50)": "/api/alerts",
+    "/alerts (50), never kept (since= varies)": "UNKEPT",
     "/alerts?limit=200": "/api/alerts?limit=200",
     "/alerts?type=whale_trade&limit=200": "/api/alerts?type=whale_trade&limit=200",
     "/alerts?symbol=ETH-USDT&since=-6h": "/api/alerts?symbol=ETH-USDT&since={since}",
@@ -121,13 +129,14 @@ def latency(url_port: int, requests: int, cursor_path: str, since: str) -> None:
     """Print p50/p99 per query, ``requests`` sequential requests each (after 10 warm-ups)."""
     conn = http.client.HTTPConnection("127.0.0.1", url_port, timeout=30)
     print(f"{'query':40} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'bytes':>8}")
-    for name, path in QUERIES.items():
-        path = cursor_path if path == "CURSOR" else path.format(since=since)
-        for _ in range(10):
-            _get(conn, path)
+    for name, query in QUERIES.items():
+        path = cursor_path if query == "CURSOR" else query.format(since=since)
+        paths = [UNKEPT.format(n=n) for n in range(requests + 10)] if query == "UNKEPT" else []
+        for n in range(10):
+            _get(conn, paths[n] if paths else path)
         times, size = [], 0
-        for _ in range(requests):
-            seconds, body = _get(conn, path)
+        for n in range(10, requests + 10):
+            seconds, body = _get(conn, paths[n] if paths else path)
             times.append(seconds * 1000)
             size = len(body)
         print(
@@ -217,6 +226,9 @@ def under_load(port: int, poll_seconds: float, db: Path, write_every: float) -> 
             _load_row(f"mix, {clients} clients, closed loop", result)
         result = closed_loop(host, port, MIX[:1], clients=20, requests=4000)
         _load_row("/api/alerts?limit=50, 20 clients, closed loop", result)
+        unkept = [UNKEPT.format(n=n) for n in range(4000)]
+        result = closed_loop(host, port, unkept, clients=20, requests=4000, in_turn=True)
+        _load_row("  the same, never kept (since= varies)", result)
         result = pollers(host, port, MIX, clients=200, seconds=poll_seconds)
         _load_row("mix, 200 clients polling once a second", result)
         result = pollers(host, port, MIX, clients=200, seconds=poll_seconds, etag=True)

@@ -10,7 +10,9 @@ Two shapes of load:
   for ``seconds``; latency counts from the scheduled send time, so a client that falls
   behind its schedule shows it (no coordinated omission).
 
-Each client cycles through ``paths`` (client ``i`` starts at path ``i``). A request is an
+Each client cycles through ``paths`` (client ``i`` starts at path ``i``), or with
+``in_turn`` the requests of all clients take the paths in turn (each path once when there
+are as many paths as requests). A request is an
 error when the connection fails, no answer comes within ``timeout`` s, or the status is
 not 200 (or 304 when ``etag`` is on: the client then sends ``If-None-Match`` with the
 last ``ETag`` it saw for that path).
@@ -126,7 +128,13 @@ async def _one(
 
 
 async def _closed_loop(
-    host: str, port: int, paths: list[str], clients: int, requests: int, timeout: float
+    host: str,
+    port: int,
+    paths: list[str],
+    clients: int,
+    requests: int,
+    timeout: float,
+    in_turn: bool,
 ) -> LoadResult:
     result = LoadResult()
     left = [requests]
@@ -135,6 +143,8 @@ async def _closed_loop(
         conn = _Conn(host, port)
         n = i
         while left[0] > 0:
+            if in_turn:
+                n = requests - left[0]
             left[0] -= 1
             await _one(conn, paths[n % len(paths)], result, timeout, time.perf_counter(), None)
             n += 1
@@ -182,10 +192,18 @@ async def _pollers(
 
 
 def closed_loop(
-    host: str, port: int, paths: list[str], *, clients: int, requests: int, timeout: float = 10
+    host: str,
+    port: int,
+    paths: list[str],
+    *,
+    clients: int,
+    requests: int,
+    timeout: float = 10,
+    in_turn: bool = False,
 ) -> LoadResult:
-    """Run ``requests`` requests from ``clients`` closed-loop clients."""
-    return asyncio.run(_closed_loop(host, port, paths, clients, requests, timeout))
+    """Run ``requests`` requests from ``clients`` closed-loop clients (``in_turn``: see the
+    module docstring)."""
+    return asyncio.run(_closed_loop(host, port, paths, clients, requests, timeout, in_turn))
 
 
 def pollers(

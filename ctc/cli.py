@@ -436,6 +436,7 @@ def _register_optional() -> None:
     """Commands that live with their units: simulate, ingest, serve and deploy."""
     from ctc.deploy.cli import deploy_command
     from ctc.ingest.cli import ingest
+    from ctc.review.alert_cli import alert_command
     from ctc.review.cli import diff_command, sweep_command
     from ctc.serve.cli import serve_command
     from ctc.simulate import simulate_command
@@ -444,6 +445,7 @@ def _register_optional() -> None:
     main.add_command(ingest)
     main.add_command(diff_command)
     main.add_command(sweep_command)
+    main.add_command(alert_command)
     main.add_command(serve_command)
     main.add_command(deploy_command)
 

@@ -9,6 +9,9 @@ from typing import Any
 
 import click
 
+#: the hot store `ctc run` writes and `ctc serve` and `ctc alert` read by default
+DEFAULT_STORE_URL = "sqlite:///var/ctc/alerts.db"
+
 #: where back-tests keep the gated input (ctc/runtime/gated_cache.py)
 DEFAULT_CACHE = Path("var/cache/gated")
 

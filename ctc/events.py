@@ -52,6 +52,21 @@ ALERT_FIELDS: Final = MappingProxyType(
     }
 )
 
+#: What every stored alert carries besides the base record: the version of the detector
+#: that raised it (docs/review.md, "Alert provenance"). Set by the runtime when an alert
+#: is published or back-tested, not by the compiled SQL, so alert readers do not see it.
+PROVENANCE_FIELDS: Final = MappingProxyType(
+    {
+        #: 16 hex digits of the SHA-256 of the spec's canonical form (ctc.dsl.canonical)
+        "spec_version": "string",
+        #: the ctc release that compiled it (ctc.__version__)
+        "ctc_version": "string",
+    }
+)
+
+#: An alert as the hot store and the lake keep it: the base record and its provenance.
+STORED_ALERT_FIELDS: Final = MappingProxyType({**ALERT_FIELDS, **PROVENANCE_FIELDS})
+
 SEVERITIES: Final = ("low", "medium", "high", "critical")
 
 #: Seconds an alert stays in the hot store after ``detected_at``.

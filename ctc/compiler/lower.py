@@ -25,6 +25,7 @@ from ctc.compiler.expressions import (
 )
 from ctc.compiler.plan import AlertRulePlan, Plan, Stage, StateBound, WindowPlan
 from ctc.compiler.templates import compile_template
+from ctc.dsl.canonical import spec_version
 from ctc.dsl.errors import SpecError, SpecErrors
 from ctc.dsl.limits import (
     MAX_EXPRESSION_DEPTH,
@@ -515,6 +516,7 @@ class _Lowering:
                 for r in [e.reference for e in spec.enrich]
                 + ([spec.source.reference] if spec.source.reference else [])
             ),
+            spec_version=spec_version(spec),
         )
 
     def row_stage(

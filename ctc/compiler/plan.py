@@ -108,6 +108,8 @@ class Plan:
     output_rows: str
     depends_on: tuple[str, ...]
     references: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] = field(default=())
+    #: the version of the spec compiled (ctc.dsl.canonical.spec_version): alert provenance
+    spec_version: str = ""
 
     @property
     def alerts_view(self) -> str:

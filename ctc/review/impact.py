@@ -79,11 +79,11 @@ def affected(changes: Sequence[DetectorChange], old: Version, new: Version) -> l
 
 
 def _identity(plan: Plan) -> tuple[object, ...]:
-    """What makes two plans compute the same rows: everything but where the spec was and
-    its prose; and the bytes of the reference files it reads."""
+    """What makes two plans compute the same rows: everything but where the spec was, its
+    prose and its version; and the bytes of the reference files it reads."""
     base = Path(plan.spec_path).parent
     data = tuple((base / path).read_bytes() for _n, path, _f, _c in plan.references)
-    return (replace(plan, spec_path="", title="", description=""), data)
+    return (replace(plan, spec_path="", title="", description="", spec_version=""), data)
 
 
 def same_plans(before: Sequence[Plan], plans: Sequence[Plan]) -> set[str]:

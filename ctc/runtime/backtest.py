@@ -14,6 +14,7 @@ from ctc.compiler import compile_paths
 from ctc.compiler.plan import Plan
 from ctc.progress import Progress
 from ctc.runtime.batch import dependency_order, register_plans
+from ctc.runtime.provenance import provenance
 from ctc.runtime.result_cache import ALERT_SELECT
 from ctc.runtime.sources import InputCounts, permissive_rules
 
@@ -121,7 +122,11 @@ def run_backtest(
         f"{counts.read} records read: {counts.used} used, {counts.rejected} rejected, "
         f"{counts.duplicates} duplicate event ids dropped"
     )
-    alerts = [_to_record(r) for plan in ordered for r in rows.get(plan.module, [])]
+    # provenance: the version of each spec that raised its alerts (the kept rows of a
+    # plan with the same SQL are that version's alerts as well)
+    alerts = [
+        {**_to_record(r), **provenance(plan)} for plan in ordered for r in rows.get(plan.module, [])
+    ]
     alerts.sort(key=lambda a: (a["detected_at"], a["module_id"], a["alert_id"]))
     by_rule = {r: int(n) for r, n in (metrics.get("failed_by_rule") or {}).items() if n}
     return BacktestResult(
@@ -195,8 +200,8 @@ def backtest(
 ) -> list[dict[str, Any]]:
     """Compile the specs at ``spec_paths`` and return the alerts they raise over ``input_path``.
 
-    Each alert is a base alert record; ``detected_at`` is a UTC-aware datetime and
-    ``details`` a dict.
+    Each alert is a base alert record with its provenance (``spec_version``,
+    ``ctc_version``); ``detected_at`` is a UTC-aware datetime and ``details`` a dict.
     """
     from ctc.runtime.spark import get_spark
 

@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ctc.compiler.plan import Plan
-from ctc.events import ALERT_FIELDS
+from ctc.events import ALERT_FIELDS, STORED_ALERT_FIELDS
+from ctc.runtime.provenance import Provenance
 from ctc.sinks.stores.records import iso_utc
 
 if TYPE_CHECKING:
@@ -84,11 +85,13 @@ def series_rows(plan: Plan, output: pa.Table) -> tuple[str, list[dict[str, Any]]
 
 
 class Publisher:
-    """Writes one batch's results to the hot store and the lake."""
+    """Writes one batch's results to the hot store and the lake, each alert stamped with
+    the version of the plan that raised it (:mod:`ctc.runtime.provenance`)."""
 
-    def __init__(self, store: AlertStore, lake: Lake | None) -> None:
+    def __init__(self, store: AlertStore, lake: Lake | None, plans: Sequence[Plan] = ()) -> None:
         self.store = store
         self.lake = lake
+        self.provenance = Provenance(plans)
 
     def hot_store(
         self,
@@ -98,7 +101,7 @@ class Publisher:
     ) -> None:
         """Alerts, chart series and market figures to the hot store."""
         if alerts:
-            self.store.put_alerts(alerts)
+            self.store.put_alerts(self.provenance.stamp(alerts))
         for plan, output in outputs:
             series = series_rows(plan, output)
             if series is not None:
@@ -133,7 +136,13 @@ class Publisher:
         """
         if self.lake is None:
             return
-        tables = [a.select(list(ALERT_FIELDS)) for a in alerts if a.num_rows]
+        tables = [
+            self.provenance.stamp_table(a.select(list(ALERT_FIELDS))).select(
+                list(STORED_ALERT_FIELDS)
+            )
+            for a in alerts
+            if a.num_rows
+        ]
         if tables:
             schema = tables[0].schema
             self.lake.append(

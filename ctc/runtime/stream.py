@@ -188,7 +188,7 @@ class StreamRunner:
         if lake is not None:
             ensure_core_tables(lake)
             ensure_plan_tables(lake, self.plans)
-        self.publisher = Publisher(self.store, lake)
+        self.publisher = Publisher(self.store, lake, self.plans)
         self.status = StatusOutlets(
             options.app, options.status_path, self.store, options.cloudwatch_namespace
         )

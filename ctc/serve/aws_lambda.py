@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ctc.serve.handler import DEFAULT_APP, dumps, handle
+from ctc.serve.handler import DEFAULT_APP, handle_json
 from ctc.sinks.stores.base import AlertStore
 
 _STORE: AlertStore | None = None
@@ -65,8 +65,8 @@ def lambda_handler(event: Mapping[str, Any], context: Any = None) -> dict[str, A
     """Answer one API Gateway proxy event: ``{statusCode, headers, body, isBase64Encoded}``."""
     method, path, query = request_of(event if isinstance(event, Mapping) else {})
     app = os.environ.get("CTC_APP", DEFAULT_APP)
-    status, headers, body = handle(method, path, query, _store(), app=app)
-    text = b"" if body is None or method.upper() == "HEAD" else dumps(body)
+    status, headers, body = handle_json(method, path, query, _store(), app=app)
+    text = b"" if method.upper() == "HEAD" else body
     return {
         "statusCode": status,
         "headers": headers,

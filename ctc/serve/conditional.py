@@ -38,8 +38,16 @@ def conditional(
     a bodiless 304 when ``if_none_match`` names that tag; other answers unchanged."""
     if status != 200 or method not in ("GET", "HEAD"):
         return status, headers, body
-    tag = etag_of(body)
-    tagged = {**headers, "ETag": tag, "Cache-Control": "no-cache"}
-    if none_match(if_none_match, tag):
-        return 304, {k: v for k, v in tagged.items() if k in _KEPT_ON_304}, b""
-    return 200, tagged, body
+    tagged = {**headers, "ETag": etag_of(body), "Cache-Control": "no-cache"}
+    return revalidated(200, tagged, body, if_none_match)
+
+
+def revalidated(
+    status: int, headers: Headers, body: bytes, if_none_match: str | None
+) -> tuple[int, Headers, bytes]:
+    """A tagged 200 answer (``conditional``'s), or its bodiless 304 when
+    ``if_none_match`` names its tag; other answers unchanged."""
+    tag = headers.get("ETag")
+    if status == 200 and tag is not None and none_match(if_none_match, tag):
+        return 304, {k: v for k, v in headers.items() if k in _KEPT_ON_304}, b""
+    return status, headers, body

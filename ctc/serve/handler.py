@@ -81,10 +81,12 @@ class BadParameter(ValueError):
 
 
 def _answer(status: int, body: Any, extra: Mapping[str, str] | None = None) -> Response:
+    """An answer whose body may still hold non-finite floats (``handle`` and
+    ``handle_json`` make it strict)."""
     headers = dict(BASE_HEADERS)
     if extra:
         headers.update(extra)
-    return status, headers, _strict(body)
+    return status, headers, body
 
 
 def _strict(body: Any) -> Any:
@@ -95,6 +97,17 @@ def _strict(body: Any) -> Any:
     except ValueError:
         return clean_json(body)
     return body
+
+
+def encode(body: Any) -> bytes:
+    """The strict JSON text of a body that may hold non-finite floats (they become null),
+    encoded once when it has none (b"" for None)."""
+    if body is None:
+        return b""
+    try:
+        return dumps(body)
+    except ValueError:
+        return dumps(clean_json(body))
 
 
 def _error(status: int, message: str, parameter: str | None = None, **extra: str) -> Response:
@@ -190,18 +203,28 @@ def _optional(query: Mapping[str, str], key: str) -> str | None:
 
 def details_object(details: Any) -> dict[str, Any]:
     """An alert's ``details`` (a JSON string in the store) as an object; text that is not a
-    JSON object comes back as ``{"raw": text}``."""
+    JSON object comes back as ``{"raw": text}``. Each text is parsed once per process
+    (the last ``_KEPT_DETAILS`` of them): a poll reads the same newest alerts again."""
     if isinstance(details, dict):
         return details
     if details is None:
         return {}
     if isinstance(details, str):
-        try:
-            parsed = json.loads(details)
-        except ValueError:
-            return {"raw": details}
-        return parsed if isinstance(parsed, dict) else {"raw": details}
+        return dict(_parsed_details(details))  # a copy: the kept one is shared
     return {"raw": str(details)}
+
+
+#: Parsed details texts kept per process (a few pages of every poller's alerts).
+_KEPT_DETAILS = 4096
+
+
+@lru_cache(maxsize=_KEPT_DETAILS)
+def _parsed_details(text: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {"raw": text}
+    return parsed if isinstance(parsed, dict) else {"raw": text}
 
 
 def alert_view(alert: Mapping[str, Any]) -> dict[str, Any]:
@@ -477,6 +500,18 @@ def _route(parts: list[str]) -> Route | None:
     return None
 
 
+#: Endpoints whose answer depends on the path, the query and the stored data alone (not
+#: on the clock, as /health and /metrics do): an answer of theirs stays right while the
+#: store's change token stays the same (ctc.serve.answer_cache).
+_CLOCK_FREE = frozenset({"alerts", "series", "catalog", "openapi.json"})
+
+
+def clock_free(path: str) -> bool:
+    """Whether the answer to ``path`` depends on no clock (see ``_CLOCK_FREE``)."""
+    parts = _split(path)
+    return bool(parts) and parts[0] in _CLOCK_FREE and _route(parts) is not None
+
+
 def is_api_path(path: str) -> bool:
     """Whether ``path`` names an API endpoint (under /api, or a bare endpoint path)."""
     return path == "/api" or path.startswith("/api/") or _route(_split(path)) is not None
@@ -512,12 +547,41 @@ def handle(
     now: datetime | None = None,
     app: str = DEFAULT_APP,
 ) -> Response:
-    """Answer one API request: ``(status, headers, body)``; ``body`` is JSON-able.
+    """Answer one API request: ``(status, headers, body)``; ``body`` is JSON-able, cleaned
+    of NaN and infinities.
 
     ``path`` may carry the ``/api`` prefix; ``query`` maps each parameter to its (last)
     value. ``now`` (default: the clock) is the reference time of /health and of
     /metrics when the symbol has no market rows.
     """
+    status, headers, body = _dispatch(method, path, query, store, now, app)
+    return status, headers, _strict(body)
+
+
+def handle_json(
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    store: AlertStore,
+    *,
+    now: datetime | None = None,
+    app: str = DEFAULT_APP,
+) -> tuple[int, Headers, bytes]:
+    """``handle``'s answer with its body as strict JSON bytes (b"" for no body), encoded
+    once: what the HTTP server and the Lambda send."""
+    status, headers, body = _dispatch(method, path, query, store, now, app)
+    return status, headers, encode(body)
+
+
+def _dispatch(
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    store: AlertStore,
+    now: datetime | None,
+    app: str,
+) -> Response:
+    """The answer of ``handle``, its body not yet made strict."""
     route = _route(_split(path))
     if route is None:
         return _error(404, f"no such endpoint: {path[:200]}")

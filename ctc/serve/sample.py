@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ctc import __version__
 from ctc.sinks.stores.base import AlertStore
 
 SYMBOLS = {"BTC-USDT": 67_400.0, "ETH-USDT": 3_450.0, "SOL-USDT": 148.0}
@@ -38,6 +39,12 @@ def _iso(moment: datetime) -> str:
 
 def _id(*parts: Any) -> str:
     return hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
+def _provenance(module: str) -> dict[str, str]:
+    """A sample alert's provenance: a made-up spec version per module (16 hex digits, as
+    ctc.dsl.canonical makes them) and this ctc's version."""
+    return {"spec_version": _id("sample spec", module)[:16], "ctc_version": __version__}
 
 
 def _severity_z(z: float) -> str:
@@ -159,7 +166,7 @@ def fill_store(
         symbol = rng.choice(list(SYMBOLS))
         at = end - timedelta(seconds=rng.uniform(0, 86_000))
         alerts.append(_whale_alert(rng, symbol, rng.choice(EXCHANGES), at, SYMBOLS[symbol], salt=n))
-    store.put_alerts(alerts)
+    store.put_alerts([{**a, **_provenance(a["module_id"])} for a in alerts])
     store.put_market(market)
     counts.alerts = len(alerts)
     counts.market_rows = len(market)

@@ -16,6 +16,7 @@ from ctc.sinks.lake.tables import (
     CORE_TABLES,
     DEAD_LETTERS,
     RAW_TRADES,
+    TableDef,
     ensure_core_tables,
     ensure_plan_tables,
     parse_partition,
@@ -39,7 +40,11 @@ def columns_of(lake: LocalLake, name: str) -> list[tuple[str, str]]:
 
 
 def test_core_table_constants_follow_events_and_modules() -> None:
-    assert ANOMALY_ALERTS.columns == tuple(ALERT_FIELDS.items())
+    assert ANOMALY_ALERTS.columns == (
+        *ALERT_FIELDS.items(),
+        ("spec_version", "string"),
+        ("ctc_version", "string"),
+    )
     assert ANOMALY_ALERTS.partition_by == ("day(detected_at)", "alert_type")
     assert RAW_TRADES.columns[: len(TRADE_EVENT_FIELDS)] == tuple(TRADE_EVENT_FIELDS.items())
     assert RAW_TRADES.columns[len(TRADE_EVENT_FIELDS) :] == (
@@ -214,3 +219,26 @@ def test_unknown_type_and_bad_names(lake: LocalLake) -> None:
         lake.read("missing")
     with pytest.raises(LakeError, match=r"no lake table"):
         lake.append("missing", alerts(["a"]), "k")
+
+
+def test_an_anomaly_alerts_table_without_provenance_gets_it(lake: LocalLake) -> None:
+    """A lake made before alerts kept their provenance: ensuring the core tables adds the
+    two columns in place, its rows read them as null, and new rows carry them."""
+    old = TableDef("anomaly_alerts", tuple(ALERT_FIELDS.items()), ANOMALY_ALERTS.partition_by)
+    lake.ensure_table(old)
+    assert lake.append("anomaly_alerts", alerts(["old"]), "1")
+    ensure_core_tables(LocalLake(lake.warehouse))  # the next run, on the new release
+    again = LocalLake(lake.warehouse)
+    assert [n for n, _t in columns_of(again, "anomaly_alerts")][-2:] == [
+        "spec_version",
+        "ctc_version",
+    ]
+    new = alerts(["new"])
+    new = new.append_column("spec_version", pa.array(["00ff00ff00ff00ff"]))
+    new = new.append_column("ctc_version", pa.array(["0.1.0"]))
+    assert again.append("anomaly_alerts", new, "2")
+    rows = {
+        r["alert_id"]: (r["spec_version"], r["ctc_version"])
+        for r in again.read("anomaly_alerts").to_pylist()
+    }
+    assert rows == {"old": (None, None), "new": ("00ff00ff00ff00ff", "0.1.0")}

@@ -157,7 +157,8 @@ def test_create_table_ddl_of_the_core_tables() -> None:
         "CREATE TABLE IF NOT EXISTS `lake`.`ctc`.`anomaly_alerts` ("
         "`alert_id` STRING, `alert_type` STRING, `module_id` STRING, `symbol` STRING, "
         "`exchange` STRING, `severity` STRING, `detected_at` TIMESTAMP, `message` STRING, "
-        "`ttl_epoch` BIGINT, `details` STRING) USING iceberg "
+        "`ttl_epoch` BIGINT, `details` STRING, `spec_version` STRING, `ctc_version` STRING) "
+        "USING iceberg "
         "PARTITIONED BY (days(`detected_at`), `alert_type`) "
         "TBLPROPERTIES ('format-version' = '2')"
     )

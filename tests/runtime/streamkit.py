@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ctc import __version__
 from ctc.compiler import compile_paths
+from ctc.dsl.canonical import spec_version
+from ctc.dsl.load import load_spec
 from ctc.runtime.stream import RunOptions, StreamRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,3 +59,14 @@ def store_alerts(db: Path) -> dict[str, dict[str, Any]]:
         )
         out[d["alert_id"]] = d
     return out
+
+
+def assert_provenance(alerts: Iterable[dict[str, Any]], specs: list[Path]) -> None:
+    """Every alert carries the version of its module's spec (from the spec file, loaded
+    again here) and this ctc's version."""
+    want = {s.module: spec_version(s) for s in map(load_spec, specs)}
+    seen = 0
+    for a in alerts:
+        assert (a["spec_version"], a["ctc_version"]) == (want[a["module_id"]], __version__), a
+        seen += 1
+    assert seen > 0

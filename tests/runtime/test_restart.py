@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from streamkit import DETECTORS, ROOT, SMALL, store_alerts
+from streamkit import DETECTORS, ROOT, SMALL, assert_provenance, store_alerts
 
 from ctc.runtime.landing import publish_file
 from ctc.simulate import simulate
@@ -135,6 +135,7 @@ def test_kill_and_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert len(want) > 0
     assert got.keys() == want.keys()
     assert got == want
+    assert_provenance(got.values(), SMALL)  # the spec's version survives the kills
     assert _lake_rows(crashed) == _lake_rows(clean)
 
     # the lake keeps every micro-batch as a snapshot: an earlier one reads fewer alerts
@@ -145,3 +146,4 @@ def test_kill_and_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert len(snaps) >= 2
     first = lake.read("anomaly_alerts", snapshot_id=snaps[0]["id"]).num_rows
     assert 0 < first < lake.read("anomaly_alerts").num_rows == len(want)
+    assert_provenance(lake.read("anomaly_alerts").to_pylist(), SMALL)

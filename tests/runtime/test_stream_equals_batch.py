@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from realdata import hftbacktest_events, sort_events, write_jsonl
-from streamkit import SMALL, options, run_stream, store_alerts
+from streamkit import SMALL, assert_provenance, options, run_stream, store_alerts
 
 from ctc.compiler import compile_paths
 from ctc.runtime.backtest import run_backtest
@@ -42,6 +42,8 @@ def _assert_same(stream: dict[str, dict[str, Any]], batch: list[dict[str, Any]])
             "severity",
             "message",
             "ttl_epoch",
+            "spec_version",
+            "ctc_version",
         ):
             assert s[k] == b[k], (alert_id, k, s[k], b[k])
         assert s["detected_at"] == b["detected_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -67,6 +69,7 @@ def test_simulated_stream_equals_batch(spark: Any, tmp_path: Path, rows_first: b
     assert len(stream) > 0 and runner.totals.batches >= 3
     assert runner.totals.processed == sim.trades
     _assert_same(stream, batch)
+    assert_provenance(stream.values(), SMALL)
 
 
 def test_real_recordings_stream_equals_batch(spark: Any, tmp_path: Path, real_data: Path) -> None:

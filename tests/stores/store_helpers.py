@@ -26,7 +26,8 @@ def make_alert(
     ttl_epoch: int | None = None,
     message: str | None = None,
 ) -> dict[str, Any]:
-    """A base alert record number ``n`` (detected n seconds after T0 unless ``seconds``)."""
+    """A stored alert record number ``n`` (detected n seconds after T0 unless
+    ``seconds``): the base record and its provenance."""
     at = T0 + timedelta(seconds=n if seconds is None else seconds)
     return {
         "alert_id": alert_id or f"a{n:06d}",
@@ -39,6 +40,8 @@ def make_alert(
         "message": message or f"alert {n}",
         "ttl_epoch": int(at.timestamp()) + 86_400 if ttl_epoch is None else ttl_epoch,
         "details": json.dumps({"z_score": 2.5 + n / 1000, "n": n}),
+        "spec_version": f"{n:016x}",
+        "ctc_version": "0.1.0",
     }
 
 

@@ -38,6 +38,18 @@ def test_get_returns_the_record_as_written(store: AlertStore) -> None:
     assert store.get_alert("nope") is None
 
 
+def test_an_alert_without_provenance_reads_back_with_none(store: AlertStore) -> None:
+    """An alert written before ctc kept provenance (or by an older writer) has none."""
+    alert = make_alert(2)
+    del alert["spec_version"], alert["ctc_version"]
+    store.put_alerts([alert])
+    assert store.get_alert(alert["alert_id"]) == {
+        **alert,
+        "spec_version": None,
+        "ctc_version": None,
+    }
+
+
 def test_upsert_is_idempotent_by_alert_id(store: AlertStore) -> None:
     first = make_alert(7)
     store.put_alerts([first, first])

@@ -134,3 +134,32 @@ def test_the_api_queries_read_an_index(tmp_path: Path) -> None:
         plan = " ".join(r[3] for r in store._read(f"EXPLAIN QUERY PLAN {sql}"))
         assert want in plan and "TEMP B-TREE" not in plan, (sql, plan)
     store.close()
+
+
+def test_a_store_made_before_provenance_opens_and_gets_its_columns(tmp_path: Path) -> None:
+    """An alerts table of the first release (no provenance columns) with an alert in it:
+    opening it adds the columns, the old alert reads them as None, new alerts keep them."""
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE alerts (alert_id TEXT PRIMARY KEY, alert_type TEXT, module_id TEXT, "
+        "symbol TEXT, exchange TEXT, severity TEXT, detected_at TEXT NOT NULL, message TEXT, "
+        "ttl_epoch INTEGER NOT NULL, details TEXT)"
+    )
+    old = make_alert(1)
+    del old["spec_version"], old["ctc_version"]
+    con.execute(f"INSERT INTO alerts VALUES ({', '.join('?' * len(old))})", tuple(old.values()))
+    con.commit()
+    con.close()
+    store = SqliteAlertStore(path)
+    new = make_alert(2)
+    store.put_alerts([new])
+    assert store.get_alert(old["alert_id"]) == {**old, "spec_version": None, "ctc_version": None}
+    assert store.query_alerts(limit=5).items == [
+        new,
+        {**old, "spec_version": None, "ctc_version": None},
+    ]
+    store.close()
+    again = SqliteAlertStore(path)  # a second open finds the columns there
+    assert again.get_alert(new["alert_id"]) == new
+    again.close()

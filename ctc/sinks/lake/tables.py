@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 
-from ctc.events import ALERT_FIELDS, GAP_FIELDS, TRADE_EVENT_FIELDS
+from ctc.events import GAP_FIELDS, STORED_ALERT_FIELDS, TRADE_EVENT_FIELDS
 from ctc.sinks.lake.base import LakeSchemaError, check_name
 
 if TYPE_CHECKING:
@@ -68,10 +68,12 @@ class TableDef:
     partition_by: tuple[str, ...] = ()
 
 
-#: Every alert of every module (MODULES.md: base alert record).
+#: Every alert of every module (MODULES.md: base alert record), with its provenance; a
+#: table made before the provenance columns gets them from ``ensure_table`` (its older
+#: rows read them as null).
 ANOMALY_ALERTS: Final = TableDef(
     "anomaly_alerts",
-    tuple(ALERT_FIELDS.items()),
+    tuple(STORED_ALERT_FIELDS.items()),
     ("day(detected_at)", "alert_type"),
 )
 

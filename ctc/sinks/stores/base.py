@@ -3,7 +3,9 @@ conformance tests (tests/stores/test_conformance.py).
 
 Records are plain dicts:
 
-* alert: the base alert record (ctc.events.ALERT_FIELDS) with ``detected_at`` as an
+* alert: the base alert record and its provenance (ctc.events.STORED_ALERT_FIELDS:
+  ``spec_version`` and ``ctc_version``, None for an alert stored before ctc kept them)
+  with ``detected_at`` as an
   ISO 8601 UTC string with microseconds and ``Z`` (``2026-01-01T00:00:01.000000Z``,
   so text order is time order), ``details`` a JSON string, ``ttl_epoch`` an int.
 * market row: the latest market figures of one (symbol, exchange):
@@ -20,7 +22,7 @@ Records are plain dicts:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +113,12 @@ class AlertStore(ABC):
         """The series rows of ``kind`` and ``symbol`` with window_start >= ``since``: the
         newest ``limit`` of them, returned oldest first (window_start asc, then exchange
         asc with None first). ValueError on a bad ``since`` or ``limit``."""
+
+    def change_token(self) -> Hashable | None:
+        """A value that changes whenever the stored data may have (any process's writes
+        included), so an answer computed from the store can be kept while it stays the
+        same; None when the store cannot tell (nothing may then be kept)."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

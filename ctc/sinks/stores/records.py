@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ctc.events import ALERT_FIELDS, ALERT_TTL_SECONDS
+from ctc.events import ALERT_TTL_SECONDS, STORED_ALERT_FIELDS
 
-#: The alert columns, in the order of the base alert record.
-ALERT_COLUMNS: tuple[str, ...] = tuple(ALERT_FIELDS)
+#: The alert columns: the base alert record, then its provenance (ctc.events).
+ALERT_COLUMNS: tuple[str, ...] = tuple(STORED_ALERT_FIELDS)
 
 #: The named fields of a market row (others are kept as extras).
 MARKET_COLUMNS: tuple[str, ...] = ("symbol", "exchange", "price", "volume_1h", "updated_at")
@@ -49,9 +49,9 @@ def _epoch_of(detected_at: str) -> int:
 
 
 def normalise_alert(alert: Mapping[str, Any]) -> dict[str, Any]:
-    """The alert as the stores keep it: every base field (None when absent), canonical
-    ``detected_at``, ``details`` as a JSON string, ``ttl_epoch`` as an int (detected_at +
-    24 h when absent). Keys outside the base record are dropped. Raises ValueError when
+    """The alert as the stores keep it: every base and provenance field (None when
+    absent), canonical ``detected_at``, ``details`` as a JSON string, ``ttl_epoch`` as an
+    int (detected_at + 24 h when absent). Other keys are dropped. Raises ValueError when
     ``alert_id`` or ``detected_at`` is missing.
     """
     alert_id = alert.get("alert_id")

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ctc.events import PROVENANCE_FIELDS
 from ctc.sinks.stores.base import AlertStore, Catalog, Page
 from ctc.sinks.stores.cursor import decode_cursor, encode_cursor
 from ctc.sinks.stores.records import (
@@ -34,12 +35,15 @@ from ctc.sinks.stores.records import (
     normalise_market,
     normalise_window,
 )
+from ctc.sinks.stores.sqlite_migrate import add_missing_columns
 
 BUSY_TIMEOUT_MS = 10_000
+#: The alerts' provenance columns, added to a store made before them (sqlite_migrate).
+_PROVENANCE_COLUMNS = {name: "TEXT" for name in PROVENANCE_FIELDS}
 #: count_alerts answers kept (per symbol and since; a write makes them all stale).
 _KEPT_COUNTS = 64
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS alerts (
     alert_id    TEXT PRIMARY KEY,
     alert_type  TEXT,
@@ -50,7 +54,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     detected_at TEXT NOT NULL,
     message     TEXT,
     ttl_epoch   INTEGER NOT NULL,
-    details     TEXT
+    details     TEXT,
+    {", ".join(f"{c} {t}" for c, t in _PROVENANCE_COLUMNS.items())}
 );
 CREATE INDEX IF NOT EXISTS alerts_type_time ON alerts (alert_type, detected_at, alert_id);
 DROP INDEX IF EXISTS alerts_symbol_time;
@@ -138,6 +143,13 @@ class SqliteAlertStore(AlertStore):
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._write_script(_SCHEMA)
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                add_missing_columns(self._conn, "alerts", _PROVENANCE_COLUMNS)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     # -- helpers -------------------------------------------------------------------
 
@@ -173,6 +185,21 @@ class SqliteAlertStore(AlertStore):
         row = self._conn.execute("PRAGMA data_version").fetchone()
         return int(row[0]), self._writes
 
+    def change_token(self) -> tuple[int, int]:
+        """Changes whenever the file does (``PRAGMA data_version`` for other connections'
+        commits, a counter for this object's own writes)."""
+        with self._lock:
+            return self._change_token()
+
+    def _read_alerts(self, where_etc: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        """The alert records of ``SELECT <every alert column> FROM alerts <where_etc>``
+        (tuples zipped with the column names: cheaper than ``sqlite3.Row``)."""
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.row_factory = None
+            rows = cursor.execute(f"SELECT {_COLS} FROM alerts {where_etc}", tuple(params))
+            return [dict(zip(ALERT_COLUMNS, r, strict=True)) for r in rows.fetchall()]
+
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
@@ -188,8 +215,8 @@ class SqliteAlertStore(AlertStore):
 
     def get_alert(self, alert_id: str) -> dict[str, Any] | None:
         """One alert by id, or None."""
-        rows = self._read(f"SELECT {_COLS} FROM alerts WHERE alert_id = ?", (alert_id,))
-        return dict(rows[0]) if rows else None
+        rows = self._read_alerts("WHERE alert_id = ?", (alert_id,))
+        return rows[0] if rows else None
 
     def query_alerts(
         self,
@@ -218,12 +245,10 @@ class SqliteAlertStore(AlertStore):
             after_time, after_id = decode_cursor(cursor)
             where.append("(detected_at < ? OR (detected_at = ? AND alert_id < ?))")
             params.extend([after_time, after_time, after_id])
-        sql = f"SELECT {_COLS} FROM alerts"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = " WHERE " + " AND ".join(where) if where else ""
         sql += " ORDER BY detected_at DESC, alert_id DESC LIMIT ?"
         params.append(limit + 1)  # one more than asked: is there a next page?
-        rows = [dict(r) for r in self._read(sql, params)]
+        rows = self._read_alerts(sql, params)
         if len(rows) <= limit:
             return Page(items=rows, next_cursor=None)
         last = rows[limit - 1]
