@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from spec_texts import WHALE_WHEN
 
 from ctc.cli import main
 
@@ -52,7 +53,8 @@ def test_broken_spec_reports_position_and_message(path: Path) -> None:
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     spec = (CORPUS.parent.parent / "detectors" / "whale.yaml").read_text(encoding="utf-8")
-    spec = spec.replace("when: quote_volume > params.whale_usd", "when: quote_volum > 1")
+    assert WHALE_WHEN in spec
+    spec = spec.replace(WHALE_WHEN, "    when: quote_volum > 1")
     spec = spec.replace("{{ side }}", "{{ sid }}").replace("tier: small", "tier: tiny")
     bad = tmp_path / "whale.yaml"
     bad.write_text(spec, encoding="utf-8")

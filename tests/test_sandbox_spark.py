@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from spec_texts import WHALE_WHEN
 
 from ctc.compiler import compile_paths
 from ctc.runtime.backtest import run_backtest
@@ -63,7 +64,7 @@ def test_rows_alerted_with_a_single_column_when_runs(spark: Any, tmp_path: Path)
     """`WHERE (big)` made Spark read WHERE as a table alias with column list (big)."""
     whale = (DETECTORS / "whale.yaml").read_text(encoding="utf-8")
     spec = whale.replace(
-        "    when: quote_volume > params.whale_usd",
+        WHALE_WHEN,
         "    when: big",
     ).replace("\nalerts:", "\nderive:\n  big: quote_volume > params.whale_usd\n\nalerts:")
     assert "when: big" in spec and "rows: alerted" in spec
@@ -103,7 +104,7 @@ def test_two_argument_date_format_and_to_timestamp(spark: Any, tmp_path: Path) -
         "  day_text: date_format(timestamp, 'yyyy-MM-dd')\n"
         "  day_start: to_timestamp(day_text, 'yyyy-MM-dd')\n\nalerts:",
     ).replace(
-        "    when: quote_volume > params.whale_usd",
+        WHALE_WHEN,
         "    when: quote_volume > params.whale_usd AND day_start = TIMESTAMP '2026-01-01 00:00:00'",
     )
     plans = compile_paths([_spec(tmp_path, "whale", spec)])

@@ -97,7 +97,7 @@ def test_an_alert_of_an_older_spec_version_is_traced_to_its_commit(
     assert "key:          symbol = BTC-USDT, exchange = binance" in out
     sql = out.split("stage SQL (")[1]
     assert sql.startswith(f"the version that raised it, commit {commit[:12]}")
-    assert "quote_volume > 100000" in sql and "250000" not in sql
+    assert "ELSE 100000 END" in sql and "250000" not in sql
 
 
 def test_an_alert_stored_before_provenance_shows_the_working_trees_sql(tmp_path: Path) -> None:

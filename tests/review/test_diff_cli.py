@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from spec_texts import WHALE_WHEN
 
 from ctc.cli import main
 from ctc.review.cli import split_arguments
@@ -89,8 +90,9 @@ def test_git_refs_and_exit_statuses(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert working.exit_code == 1, working.output
     assert "MOD-002 whale-detector: non-breaking" in working.output
     assert "whale_usd: 100000 → 250000 (reaches alerts, output)" in working.output
-    assert "-WHERE quote_volume > 100000" in working.output
-    assert "+WHERE quote_volume > 250000" in working.output
+    case = "quote_volume > CASE WHEN instrument = 'perpetual' THEN 500000 ELSE {} END"
+    assert f"-WHERE ({case.format(100000)})" in working.output
+    assert f"+WHERE ({case.format(250000)})" in working.output
 
     _git(repo, "commit", "-qam", "raise the whale threshold")
     committed = _run(["diff", "HEAD~1", "HEAD", "--format", "json"])
@@ -107,12 +109,10 @@ def test_git_refs_and_exit_statuses(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_errors_exit_2_with_file_line_col(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = _repo(tmp_path, ["whale.yaml"])
     monkeypatch.chdir(repo)
-    _edit(
-        repo / "detectors" / "whale.yaml", "when: quote_volume > params.whale_usd", "when: qty > 1"
-    )
+    _edit(repo / "detectors" / "whale.yaml", WHALE_WHEN, "    when: qty > 1")
     broken = _run(["diff", "HEAD"])
     assert broken.exit_code == 2
-    assert "detectors/whale.yaml:21:" in broken.output and "unknown column 'qty'" in broken.output
+    assert "detectors/whale.yaml:22:" in broken.output and "unknown column 'qty'" in broken.output
     assert "Traceback" not in broken.output
 
     # a broken spec in the base commit is named by the ref
@@ -120,7 +120,7 @@ def test_errors_exit_2_with_file_line_col(tmp_path: Path, monkeypatch: pytest.Mo
     _edit(repo / "detectors" / "whale.yaml", "when: qty > 1", "when: quote_volume > 1")
     base_broken = _run(["diff", "HEAD"])
     assert base_broken.exit_code == 2
-    assert "HEAD:detectors/whale.yaml:21:" in base_broken.output
+    assert "HEAD:detectors/whale.yaml:22:" in base_broken.output
 
     unknown = _run(["diff", "no-such-ref"])
     assert unknown.exit_code == 2
