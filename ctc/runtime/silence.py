@@ -7,7 +7,9 @@ Read from the spec and compared with the input's :class:`~ctc.runtime.coverage.C
   at the same time (a cross-exchange spread);
 * **history**: an alert condition ``stat >= params.P`` on a baseline ``count(…)`` needs
   P earlier windows of the same key, that is P × the window's size of trades;
-* **a per-row threshold**: ``column > params.P`` on a trade column needs one trade above P.
+* **a per-row threshold**: ``column > params.P`` on a trade column needs one trade above P
+  (above the smallest P when a CASE picks one, as the whale detector's spot and perpetual
+  thresholds do).
 
 Only conditions that must all hold (joined by AND) are read, and a detector cannot fire
 only when none of its alert rules can; a detector whose needs the input meets gets no
@@ -44,20 +46,33 @@ def _conjuncts(sql: str) -> list[exp.Expression]:
     return [t for t in terms if isinstance(t, exp.Expression)]
 
 
-def _param_bound(term: exp.Expression) -> tuple[str, str, str] | None:
-    """``(column, op, param)`` of a term ``column > params.P`` or ``column >= params.P``."""
+def _params_of(node: exp.Expression) -> list[str] | None:
+    """The params ``node`` is one of: ``params.P``, or a CASE whose every branch and ELSE
+    is a param (the whale detector's spot/perpetual thresholds); None otherwise."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Column) and node.table == "params":
+        return [node.name]
+    if isinstance(node, exp.Paren):
+        return _params_of(node.this)
+    if isinstance(node, exp.Case) and node.args.get("default") is not None:
+        branches = [*(i.args.get("true") for i in node.args.get("ifs") or []), node.args["default"]]
+        names = [_params_of(b) for b in branches if isinstance(b, exp.Expression)]
+        if len(names) == len(branches) and all(names):
+            return [n for group in names if group for n in group]
+    return None
+
+
+def _param_bound(term: exp.Expression) -> tuple[str, str, list[str]] | None:
+    """``(column, op, params)`` of a term ``column > params.P`` or ``column >= params.P``
+    (or a CASE choosing between params: the term can hold only above the smallest)."""
     from sqlglot import exp
 
     if not isinstance(term, exp.GT | exp.GTE):
         return None
-    left, right = term.this, term.expression
-    if (
-        isinstance(left, exp.Column)
-        and not left.table
-        and isinstance(right, exp.Column)
-        and right.table == "params"
-    ):
-        return left.name, ">" if isinstance(term, exp.GT) else ">=", right.name
+    left, names = term.this, _params_of(term.expression)
+    if isinstance(left, exp.Column) and not left.table and names:
+        return left.name, ">" if isinstance(term, exp.GT) else ">=", names
     return None
 
 
@@ -112,8 +127,13 @@ def _param_bounds(rule: AlertRule, params: dict[str, Any]) -> Iterator[tuple[str
     for ``rule`` to fire, P a number."""
     for term in _conjuncts(rule.when.text):
         bound = _param_bound(term)
-        if bound is not None and isinstance(params.get(bound[2]), int | float):
-            yield (*bound, float(params[bound[2]]))
+        if bound is None:
+            continue
+        column, op, names = bound
+        values = [(float(params[n]), n) for n in names if isinstance(params.get(n), int | float)]
+        if len(values) == len(names):
+            value, name = min(values)
+            yield column, op, name, value
 
 
 def _longest_span(coverage: Coverage, group_by: Sequence[str]) -> float:
