@@ -16,15 +16,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 TRANSFER_TOPIC: Final = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
-UNISWAP_V2_SWAP_TOPIC: Final = (
-    "0xd78ad95fa46c994b6551d0da85fc275fe613ce37657fb8d5e3d130840159d822"
-)
-UNISWAP_V2_SYNC_TOPIC: Final = (
-    "0x1c411e9a96e071241c2f21f7726b17ae89e3cab4c78be50e062b03a9fffbbad1"
-)
-UNISWAP_V3_SWAP_TOPIC: Final = (
-    "0xc42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67"
-)
+UNISWAP_V2_SWAP_TOPIC: Final = "0xd78ad95fa46c994b6551d0da85fc275fe613ce37657fb8d5e3d130840159d822"
+UNISWAP_V2_SYNC_TOPIC: Final = "0x1c411e9a96e071241c2f21f7726b17ae89e3cab4c78be50e062b03a9fffbbad1"
+UNISWAP_V3_SWAP_TOPIC: Final = "0xc42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67"
 
 #: Every topic 0 the client asks ``eth_getLogs`` for.
 LOG_TOPICS: Final = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -80,7 +81,9 @@ async def run_chain(
             if not stop.is_set():
                 log.warning("chain: connection closed (%s)", exc)
         except TimeoutError:
-            log.warning("chain: no head for %ss or a call timed out; reconnecting", cfg.idle_timeout)
+            log.warning(
+                "chain: no head for %ss or a call timed out; reconnecting", cfg.idle_timeout
+            )
         except (OSError, InvalidHandshake, RpcError) as exc:
             log.warning("chain: %s", exc)
         if stop.is_set():
@@ -92,4 +95,3 @@ async def run_chain(
         log.info("chain: reconnecting in %.2fs (attempt %d)", delay, attempt)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=delay)
-

@@ -126,7 +126,9 @@ class ChainFollower:
         if block is None:
             raise LookupError(f"node has no block {number}")
         block_hash = str(block["hash"])
-        logs = await rpc.call("eth_getLogs", {"blockHash": block_hash, "topics": [list(LOG_TOPICS)]})
+        logs = await rpc.call(
+            "eth_getLogs", {"blockHash": block_hash, "topics": [list(LOG_TOPICS)]}
+        )
         timestamp = iso_from_unix(hex_int(block["timestamp"]))
         events = self.normaliser.block(number, timestamp, logs or [], utc_now_iso())
         await self.emit(events)

@@ -35,7 +35,6 @@ from ctc.ingest.chain.tokens import Pool, PriceBook, Token
 ChainEvent = dict[str, Any]
 
 
-
 def chain_event(**values: Any) -> ChainEvent:
     """A full on-chain event: every field of the schema, NULL where not given."""
     unknown = set(values) - set(ONCHAIN_EVENT_FIELDS)
@@ -81,6 +80,7 @@ class LogNormaliser:
                     syncs[(str(lg["address"]).lower(), str(lg["transactionHash"]))] = (r0, r1)
                     continue
                 base = self._base(lg, number, timestamp, received_at)
+                event: ChainEvent | None
                 if topic0 == TRANSFER_TOPIC and len(topics) == 3:
                     event = self._transfer(lg, topics, base)
                 elif topic0 == UNISWAP_V2_SWAP_TOPIC and len(topics) == 3:

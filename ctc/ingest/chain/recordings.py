@@ -76,7 +76,9 @@ def block_hash(source: str, number: int, branch: int = 0) -> str:
     return "0x" + hashlib.sha256(f"{source}:{number}:{branch}".encode()).hexdigest()
 
 
-def transfer_log(token: str, sender: str, receiver: str, raw: int, tx: str, index: int) -> dict[str, Any]:
+def transfer_log(
+    token: str, sender: str, receiver: str, raw: int, tx: str, index: int
+) -> dict[str, Any]:
     """An ERC-20 ``Transfer`` log in JSON-RPC shape."""
     return {
         "address": token.lower(),
@@ -155,12 +157,17 @@ def load_transfers(
                         "(its decimals are needed)"
                     )
                 raw = int(Decimal(r["value"]).scaleb(token.decimals))
-                tx = "0x" + hashlib.sha256(
-                    f"raphtory:{n}:{r['transaction_index']}".encode()
-                ).hexdigest()
+                tx = (
+                    "0x"
+                    + hashlib.sha256(f"raphtory:{n}:{r['transaction_index']}".encode()).hexdigest()
+                )
                 logs[n].append(
                     transfer_log(
-                        r["contract_address"], r["from_address"], r["to_address"], raw, tx,
+                        r["contract_address"],
+                        r["from_address"],
+                        r["to_address"],
+                        raw,
+                        tx,
                         len(logs[n]),
                     )
                 )
@@ -177,7 +184,13 @@ def load_transfers(
     return build_chain(source, logs, timestamps)
 
 
-def fork(blocks: list[Block], source: str, numbers: range, logs: Mapping[int, list[dict[str, Any]]] | None = None, branch: int = 1) -> list[Block]:
+def fork(
+    blocks: list[Block],
+    source: str,
+    numbers: range,
+    logs: Mapping[int, list[dict[str, Any]]] | None = None,
+    branch: int = 1,
+) -> list[Block]:
     """A competing branch for ``numbers`` (consecutive, inside ``blocks``): new hashes,
     the recorded logs unless ``logs`` gives a block's logs on the branch."""
     by_number = {b.number: b for b in blocks}

@@ -173,8 +173,15 @@ class ChainReplayServer:
                 request = json.loads(raw)
                 method, params = str(request["method"]), list(request.get("params") or [])
             except (ValueError, KeyError, TypeError):
-                await ws.send(json.dumps({"jsonrpc": "2.0", "id": None,
-                                          "error": {"code": -32700, "message": "parse error"}}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": None,
+                            "error": {"code": -32700, "message": "parse error"},
+                        }
+                    )
+                )
                 continue
             self.calls[method] = self.calls.get(method, 0) + 1
             reply: dict[str, Any] = {"jsonrpc": "2.0", "id": request.get("id")}
@@ -197,8 +204,11 @@ class ChainReplayServer:
 
     async def _send_head(self, ws: ServerConnection, block: Block) -> bool:
         """Send one head; False when the connection is to be dropped now."""
-        note = {"jsonrpc": "2.0", "method": "eth_subscription",
-                "params": {"subscription": "0x1", "result": block.header()}}
+        note = {
+            "jsonrpc": "2.0",
+            "method": "eth_subscription",
+            "params": {"subscription": "0x1", "result": block.header()},
+        }
         await ws.send(json.dumps(note))
         self.sent += 1
         if self._drop_points and self.sent >= self._drop_points[0]:
