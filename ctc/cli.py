@@ -148,6 +148,13 @@ def compile_(paths: Sequence[Path], explain: bool, out_dir: Path | None) -> None
     is_flag=True,
     help="Gate the input in memory; neither read nor write the cache.",
 )
+@click.option(
+    "--chain-input",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="On-chain events as JSON lines (a file, or a folder such as a landing folder's "
+    "_chain) for the detectors that read chain_events; not cached.",
+)
 @reports_errors
 def backtest(
     paths: Sequence[Path],
@@ -157,6 +164,7 @@ def backtest(
     quality: str | None,
     cache_dir: Path,
     no_cache: bool,
+    chain_input: Path | None,
 ) -> None:
     """Run detectors in Spark batch mode over recorded or simulated trades.
 
@@ -186,8 +194,15 @@ def backtest(
         progress,
         rules,
         cache_dir=None if no_cache else cache_dir,
+        chain_input=chain_input,
     )
     progress.close()
+    if result.chain_counts is not None:
+        cc = result.chain_counts
+        progress.note(
+            f"on-chain input: {cc.read} records, {cc.used} used, {cc.rejected} rejected, "
+            f"{cc.duplicates} duplicates dropped"
+        )
     c = result.counts
     verdict = judge_input(str(input_path), c.read, c.used, c.rejected, result.rejected_by_rule)
     if verdict.kind == "error":
@@ -302,6 +317,12 @@ def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
     help="Folder of JSON-lines files of unified trade events (the file source).",
 )
 @click.option(
+    "--chain-landing",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of on-chain event files (ctc ingest --chain) [default: LANDING/_chain].",
+)
+@click.option(
     "--checkpoint",
     default="var/checkpoint",
     show_default=True,
@@ -367,6 +388,7 @@ def run(
     tier: str,
     detectors_dir: Path,
     landing: Path,
+    chain_landing: Path | None,
     checkpoint: str,
     store_url: str,
     lake: str,
@@ -414,6 +436,7 @@ def run(
         max_files_per_trigger=max_files_per_trigger,
         source=source,
         cloudwatch_namespace=cloudwatch_namespace,
+        chain_landing=chain_landing,
     )
     progress.note(f"{len(plans)} detectors compiled; starting Spark; reading {source or landing}")
     progress.stage("starting Spark")

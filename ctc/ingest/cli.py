@@ -189,6 +189,38 @@ async def _run_with_signals(coro: Any, stop: asyncio.Event) -> IngestMetrics:
     default=None,
     help="Kinesis: JSON-lines file for records undeliverable after all retries.",
 )
+@click.option(
+    "--chain",
+    type=click.Choice(["ethereum"]),
+    default=None,
+    help="Ingest on-chain events instead of trades (JSON-RPC websocket at --url, or "
+    "--chain-replay); they land in DIR/_chain of --sink landing:DIR.",
+)
+@click.option(
+    "--chain-replay",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="--chain: replay a recorded token_transfers.csv through a local JSON-RPC server.",
+)
+@click.option(
+    "--confirmations",
+    type=click.IntRange(0, 1000),
+    default=12,
+    show_default=True,
+    help="--chain: emit a block once the head is this many blocks past it.",
+)
+@click.option("--from-block", type=int, default=None, help="--chain: first block to emit.")
+@click.option(
+    "--chain-start",
+    default="2021-06-08T00:00:00Z",
+    show_default=True,
+    help="--chain-replay: time of the first block of a recording without timestamps "
+    "(blocks then 12 s apart).",
+)
+@click.option("--tokens", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="--chain: token table CSV (address,symbol,decimals,stablecoin,market).")
+@click.option("--pools", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="--chain: DEX pool table CSV (pool,protocol,token0,token1).")
 @click.option("-v", "--verbose", is_flag=True, help="Log reconnects and retries.")
 @click.pass_context
 def ingest(ctx: click.Context, **opts: Any) -> None:
@@ -201,6 +233,12 @@ def ingest(ctx: click.Context, **opts: Any) -> None:
     )
     if not opts["sink_spec"]:
         raise click.UsageError("--sink is required (landing:DIR or kinesis:STREAM)")
+    if opts["chain"]:
+        from ctc.ingest.chain.cli import run_chain_ingest
+
+        chain_metrics = run_chain_ingest(opts, asyncio.Event())
+        click.echo(f"ingest finished: {chain_metrics.summary()}")
+        return
     symbols = SymbolMapper.from_file(opts["symbol_map"]) if opts["symbol_map"] else SymbolMapper()
     config = PipelineConfig(
         queue_size=opts["queue_size"], max_events=opts["max_events"], duration=opts["duration"]

@@ -55,7 +55,8 @@ def _is_local(url: str) -> bool:
 _HAS_PROXY_ARG = "proxy" in inspect.signature(connect.__init__).parameters
 
 
-def _connect_kwargs(url: str, cfg: ConnectionSettings) -> dict[str, Any]:
+def connect_kwargs(url: str, cfg: ConnectionSettings) -> dict[str, Any]:
+    """The keyword arguments of ``websockets.connect`` for ``url`` under ``cfg``."""
     kwargs: dict[str, Any] = {
         "ping_interval": cfg.ping_interval,
         "ping_timeout": cfg.ping_timeout,
@@ -152,7 +153,7 @@ async def run_feed(
 
         dups_before = feed.duplicates
         try:
-            async with connect(feed.url, **_connect_kwargs(feed.url, cfg)) as ws:
+            async with connect(feed.url, **connect_kwargs(feed.url, cfg)) as ws:
                 closer = asyncio.create_task(_close_when_stopped(ws, stop))
                 try:
                     for message in feed.subscribe_messages:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -30,6 +30,7 @@ class LandingSink:
         max_seconds: float = 60.0,
         prefix: str = "trades",
         fsync: bool = True,
+        to_json: Callable[[TradeEvent], str] = event_to_json,
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -37,6 +38,8 @@ class LandingSink:
         self.max_seconds = max_seconds
         self.prefix = prefix
         self.fsync = fsync
+        #: one record as a JSON line (no newline); on-chain events bring their own
+        self.to_json = to_json
         self.published: list[Path] = []
         self._seq = itertools.count()
         self._fh: IO[str] | None = None
@@ -70,7 +73,7 @@ class LandingSink:
         """Append the batch, rolling when the file reaches ``max_bytes`` or ``max_seconds``."""
         for event in events:
             fh = self._fh or self._open()
-            line = event_to_json(event) + "\n"
+            line = self.to_json(event) + "\n"
             fh.write(line)
             self._bytes += len(line.encode("utf-8"))
             if self._bytes >= self.max_bytes:

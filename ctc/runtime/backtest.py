@@ -45,6 +45,8 @@ class BacktestResult:
     kept: list[str] = field(default_factory=list)
     #: modules whose views this back-test registered in the session (for ``reuse``)
     registered: frozenset[str] = frozenset()
+    #: the on-chain input's conservation counts (None: no ``chain_input``)
+    chain_counts: InputCounts | None = None
 
 
 def _to_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +64,7 @@ def run_backtest(
     rules: QualityRules | None = None,
     cache_dir: str | Path | None = None,
     reuse: Collection[str] = (),
+    chain_input: str | Path | None = None,
 ) -> BacktestResult:
     """Run ``plans`` over the unified trade events in ``input_path``; collect every alert.
 
@@ -78,6 +81,8 @@ def run_backtest(
     ``reuse``: modules whose very same plans the previous back-test in this session
     registered (its ``registered``) over the same input; their views are read again,
     not recomputed (:func:`ctc.runtime.batch.register_plans`).
+    ``chain_input``: on-chain events (a file or folder, :mod:`ctc.runtime.chain_events`)
+    for the detectors that read ``chain_events``; a back-test with it is not cached.
     """
     from ctc.runtime.gated_cache import counts_of, gated_input, lookup
     from ctc.runtime.result_cache import needed_plans, plan_fingerprints, read_results
@@ -86,6 +91,8 @@ def run_backtest(
     line = progress if isinstance(progress, Progress) else Progress(live=False)
     t0 = time.perf_counter()
     rules = rules or permissive_rules()
+    cache_dir = None if chain_input is not None else cache_dir
+    chain_counts = None
     ordered = dependency_order(plans)
     found = lookup(input_path, rules, cache_dir)
     fingerprints = plan_fingerprints(ordered) if found is not None else {}
@@ -112,8 +119,14 @@ def run_backtest(
         gate_seconds = time.perf_counter() - t0
         if found is not None and rows:
             say(f"{len(rows)} of {len(ordered)} detectors' alerts from cache, unchanged")
+        chain = None
+        if chain_input is not None:
+            from ctc.runtime.chain_events import read_chain_input
+
+            chain, chain_batch = read_chain_input(session, chain_input)
+            chain_counts = chain_batch.counts
         registered = frozenset(
-            _run_plans(session, need, gated.trades, counts.used, line, timings, rows, reuse)
+            _run_plans(session, need, gated.trades, counts.used, line, timings, rows, reuse, chain)
         )
         gated.release()
         if found is not None:
@@ -140,6 +153,7 @@ def run_backtest(
         by_rule,
         kept=sorted(set(rows) - {p.module for p in need}),
         registered=registered,
+        chain_counts=chain_counts,
     )
 
 
@@ -152,6 +166,7 @@ def _run_plans(
     timings: dict[str, float],
     rows: dict[str, list[dict[str, Any]]],
     reuse: Collection[str],
+    chain: DataFrame | None = None,
 ) -> list[str]:
     """Register and run ``need`` over ``trades``, each plan's alert rows into ``rows``;
     returns the modules whose views are now registered."""
@@ -176,7 +191,7 @@ def _run_plans(
         begin(len(done))
 
     begin(0)
-    register_plans(spark, need, trades, on_plan=collect, reuse=reuse)
+    register_plans(spark, need, trades, on_plan=collect, reuse=reuse, chain=chain)
     return done
 
 

@@ -51,8 +51,10 @@ def register_plans(
     trades: DataFrame,
     on_plan: Callable[[Plan], None] | None = None,
     reuse: Collection[str] = (),
+    chain: DataFrame | None = None,
 ) -> list[Plan]:
-    """Create every stage view of ``plans`` (in dependency order) over ``trades``.
+    """Create every stage view of ``plans`` (in dependency order) over ``trades`` (and
+    ``chain``: the on-chain events, :mod:`ctc.runtime.chain_events`; None: none).
 
     The alert stream view ``alerts`` is the union of the alerts of the plans before
     each alert reader. Each plan's alerts, and its output when a later plan reads it, are
@@ -68,13 +70,13 @@ def register_plans(
     each plan's views are ready. Returns the plans in the order they were registered.
     """
     trades.createOrReplaceTempView("trades")
-    empty_onchain(spark).createOrReplaceTempView("chain_events")
+    (chain if chain is not None else empty_onchain(spark)).createOrReplaceTempView("chain_events")
     empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
     ordered = dependency_order(plans)
     read_later = {d for p in ordered if p.source_kind == "detector" for d in p.depends_on}
     alert_readers = any(p.source_kind == "alerts" for p in ordered)
     alert_views: list[str] = []
-    nothing: set[str] = {"chain_events"}  # views and modules known to have no rows
+    nothing: set[str] = set() if chain is not None else {"chain_events"}  # known to have no rows
     for plan in ordered:
         if plan.module in reuse or _reads_nothing(plan, nothing):
             if plan.module not in reuse:

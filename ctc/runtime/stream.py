@@ -35,6 +35,7 @@ from ctc.compiler.plan import Plan
 from ctc.events import ALERT_FIELDS
 from ctc.progress import Progress
 from ctc.runtime.batch import dependency_order
+from ctc.runtime.chain_events import CHAIN_FOLDER, ChainFeed
 from ctc.runtime.coverage import Coverage
 from ctc.runtime.gap_records import GapRecords
 from ctc.runtime.hadoop_fs import CheckpointFS
@@ -49,7 +50,7 @@ from ctc.runtime.incremental import (
 from ctc.runtime.market import fold
 from ctc.runtime.publish import Publisher, alert_records, iso_from_us
 from ctc.runtime.quality import CheckColumns, check_columns
-from ctc.runtime.sources import ddl, empty, empty_frame, empty_onchain, read_reference
+from ctc.runtime.sources import ddl, empty, empty_frame, read_reference
 from ctc.runtime.state import RunState, StateStore
 from ctc.runtime.status import PendingFiles, RunTotals, StatusOutlets
 from ctc.runtime.stream_gate import GatedBatch, empty_gate, gate_batch
@@ -93,6 +94,8 @@ class RunOptions:
     #: published before the window plans run: lower latency, one more job a batch.
     #: None: on for a long-running query, off with ``until_idle``
     rows_first: bool | None = None
+    #: the on-chain events folder (``ctc ingest --chain``); None: ``<landing>/_chain``
+    chain_landing: Path | None = None
 
 
 def _arrow_frame(spark: SparkSession, table: pa.Table, schema: str) -> DataFrame:
@@ -197,6 +200,9 @@ class StreamRunner:
         self.coverage = Coverage()
         self._pending = PendingFiles(self.checkpoint, self._landing())
         self._gaps = GapRecords(self._landing(), lake)
+        landing = self._landing()
+        chain = options.chain_landing or (landing / CHAIN_FOLDER if landing else None)
+        self._chain = ChainFeed(chain, self.checkpoint, lake)
         self.last_status: dict[str, Any] = {}
         self._query: Any = None
         #: the state committed by the last batch of this process (None: load it)
@@ -246,7 +252,7 @@ class StreamRunner:
         if trades is None:
             trades = empty_frame(spark, _TRADES_DDL)
         trades.createOrReplaceTempView("trades")
-        empty_onchain(spark).createOrReplaceTempView("chain_events")
+        self._chain.view(spark)
         empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
         if self._references is None or not self._references[0]._jsparkSession.equals(
             spark._jsparkSession
@@ -294,7 +300,7 @@ class StreamRunner:
         marks = watermarks(self.plans, state, flush)
         steps: list[PlanFrames] = []
         skipped: list[Plan] = []
-        stream_rows = {"trades": gated.passed.num_rows, "chain_events": 0}
+        stream_rows = {"trades": gated.passed.num_rows, "chain_events": self._chain.rows}
         for i, level in enumerate(self._levels):
             # a level reads only the collected (small) results of the levels before it,
             # so no upstream plan is computed again inside a downstream plan's branch
@@ -363,6 +369,7 @@ class StreamRunner:
         self.progress.stage(f"{name}: quality gate")
         state = self._state_for(batch_id, flush)
         gated = self._gate(batch, batch_id, state, flush)
+        self._chain.take(spark, batch_id, flush, state)
         # the last batch of a bounded run closes every window itself (no flush batch)
         closing = flush or self._last_of_bounded_run(batch_id)
         phases = {"gate": time.perf_counter() - t0}
