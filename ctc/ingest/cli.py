@@ -217,10 +217,18 @@ async def _run_with_signals(coro: Any, stop: asyncio.Event) -> IngestMetrics:
     help="--chain-replay: time of the first block of a recording without timestamps "
     "(blocks then 12 s apart).",
 )
-@click.option("--tokens", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="--chain: token table CSV (address,symbol,decimals,stablecoin,market).")
-@click.option("--pools", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="--chain: DEX pool table CSV (pool,protocol,token0,token1).")
+@click.option(
+    "--tokens",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="--chain: token table CSV (address,symbol,decimals,stablecoin,market).",
+)
+@click.option(
+    "--pools",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="--chain: DEX pool table CSV (pool,protocol,token0,token1).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log reconnects and retries.")
 @click.pass_context
 def ingest(ctx: click.Context, **opts: Any) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ctc.runtime.hadoop_fs import CheckpointFS
+    from ctc.runtime.state import RunState
     from ctc.sinks.stores.base import AlertStore
 
 
@@ -58,6 +59,49 @@ class RunTotals:
             "duplicates": self.duplicates,
             "alerts": self.alerts,
         }
+
+
+def batch_status(
+    *,
+    app: str,
+    batch_id: int,
+    closing: bool,
+    flush: bool,
+    seconds: float,
+    metrics: dict[str, Any],
+    alerts: int,
+    late_dropped: int,
+    state: RunState,
+    pending: dict[str, Any],
+    totals: RunTotals,
+    gaps: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The status record of one micro-batch (``/api/health``, the status file, CloudWatch):
+    its metrics and timings, the plans' watermarks, the source's lag, the run's totals."""
+    from ctc.runtime.publish import iso_from_us
+
+    newest = state.max_event_us
+    return {
+        "app": app,
+        "batch_id": batch_id,
+        "flush": closing,
+        "updated_at": datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "batch_seconds": round(seconds, 3),
+        "metrics": metrics,
+        "alerts": alerts,
+        "late_events_dropped": late_dropped,
+        "max_event_time": iso_from_us(newest) if newest is not None else None,
+        "watermarks": {
+            m: iso_from_us(p.watermark_us)
+            for m, p in state.plans.items()
+            if p.watermark_us is not None and abs(p.watermark_us) < 2**61
+        },
+        "source_lag_seconds": pending["lag_seconds"],
+        "pending_files": pending["files"],
+        "query_status": "flushing" if flush else "running",
+        "totals": totals.as_dict(),
+        "gaps": gaps,
+    }
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:

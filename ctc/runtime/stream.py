@@ -6,13 +6,17 @@ Each micro-batch, in ``foreachBatch``, costs two Spark jobs:
 1. **gate** (:mod:`ctc.runtime.stream_gate`): the raw lines are parsed and checked
    once, for all detectors, and come to the driver as Arrow; duplicates of earlier
    batches are dropped there and every count is taken;
-2. **detect** (:mod:`ctc.runtime.incremental`): every plan runs its own SQL over the
-   batch's new rows (window plans over their buffered open windows too) in dependency
-   order, and all results come back in one ``toArrow``;
+2. **detect** (:mod:`ctc.runtime.detect_levels` over :mod:`ctc.runtime.incremental`):
+   every plan runs its own SQL over the batch's new rows (window plans over their
+   buffered open windows too) in dependency order, one ``toArrow`` a level;
 
 then, with no further Spark job: the shared alert sink (:mod:`ctc.runtime.publish`: hot
 store and lake), the state for the next batch (:mod:`ctc.runtime.state`, one file under
 the checkpoint through Hadoop's FileSystem API) and the status (:mod:`ctc.runtime.status`).
+
+This module is the orchestration: the query, the order of the steps, the state version
+of each batch, warm-up, stop and flush. What it is told is :class:`RunOptions`
+(:mod:`ctc.runtime.run_options`).
 
 Spark's checkpoint records which files each batch read; after a crash the same batch
 is replayed over the same files, and every write above is idempotent, so no alert is
@@ -24,7 +28,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,22 +40,19 @@ from ctc.progress import Progress
 from ctc.runtime.batch import dependency_order
 from ctc.runtime.chain_events import CHAIN_FOLDER, ChainFeed
 from ctc.runtime.coverage import Coverage
+from ctc.runtime.detect_levels import DetectorLevels, batch_settings
 from ctc.runtime.gap_records import GapRecords
 from ctc.runtime.hadoop_fs import CheckpointFS
 from ctc.runtime.incremental import (
     PlanFrames,
-    SchemaMemo,
-    advance,
-    collect_all,
-    plan_frames,
-    watermarks,
 )
 from ctc.runtime.market import fold
 from ctc.runtime.publish import Publisher, alert_records, iso_from_us
 from ctc.runtime.quality import CheckColumns, check_columns
-from ctc.runtime.sources import ddl, empty, empty_frame, read_reference
+from ctc.runtime.run_options import RunOptions
+from ctc.runtime.sources import ddl, empty_frame
 from ctc.runtime.state import RunState, StateStore
-from ctc.runtime.status import PendingFiles, RunTotals, StatusOutlets
+from ctc.runtime.status import PendingFiles, RunTotals, StatusOutlets, batch_status
 from ctc.runtime.stream_gate import GatedBatch, empty_gate, gate_batch
 from ctc.sinks.lake.tables import RAW_TRADES
 
@@ -68,84 +68,6 @@ _ALERTS_DDL = ddl(ALERT_FIELDS)
 
 #: Spark DDL of the ``trades`` view (the gate's passed rows).
 _TRADES_DDL = ddl(dict(RAW_TRADES.columns))
-
-
-@dataclass
-class RunOptions:
-    """Where a run reads, keeps its checkpoint and writes."""
-
-    landing: Path
-    #: a local folder or a URI (``s3://bucket/prefix`` on EMR)
-    checkpoint: Path | str
-    store_url: str
-    #: a lake URL (ctc.sinks.lake.factory); None or "none": no lake
-    lake: str | None
-    quality: Path
-    status_path: Path
-    until_idle: bool = False
-    trigger_seconds: float = 2.0
-    max_files_per_trigger: int | None = None
-    app: str = "ctc"
-    #: a source URL (landing:DIR, kinesis:STREAM?..., kafka:HOSTS/TOPIC); default: landing
-    source: str | None = None
-    #: CloudWatch namespace for per-batch metrics (AWS); None: status file and store only
-    cloudwatch_namespace: str | None = None
-    #: per-row plans over the stream (whales) in a Spark job of their own, their alerts
-    #: published before the window plans run: lower latency, one more job a batch.
-    #: None: on for a long-running query, off with ``until_idle``
-    rows_first: bool | None = None
-    #: the on-chain events folder (``ctc ingest --chain``); None: ``<landing>/_chain``
-    chain_landing: Path | None = None
-
-
-def _arrow_frame(spark: SparkSession, table: pa.Table, schema: str) -> DataFrame:
-    """A small collected result back in Spark (a local relation)."""
-    if table.num_rows == 0:
-        return empty_frame(spark, schema)
-    return spark.createDataFrame(table, schema)
-
-
-def _nothing_to_do(
-    plan: Plan, state: RunState, stream_rows: dict[str, int], done: dict[str, PlanFrames]
-) -> bool:
-    """Whether ``plan`` has no new input rows and no buffered rows, so it cannot emit
-    anything in this batch (its Spark branches are left out)."""
-    buffer = state.plan(plan.module).buffer if plan.window is not None else None
-    if buffer is not None and buffer.num_rows:
-        return False
-    if plan.source_kind == "stream":
-        return stream_rows.get(plan.source_view, 1) == 0
-    if plan.source_kind == "detector":
-        return all(d not in done or done[d].arrow["output"].num_rows == 0 for d in plan.depends_on)
-    if plan.source_kind == "alerts":
-        return all(
-            m not in done or done[m].arrow["alerts"].num_rows == 0 for m in plan.source_modules
-        )
-    return False
-
-
-def _batch_settings(spark: SparkSession) -> None:
-    """Session settings of a micro-batch: whole-stage code generation off, since for small
-    batches compiling whole stages (new literals every batch) costs more than it saves
-    (ADR 0008)."""
-    spark.conf.set("spark.sql.codegen.wholeStage", "false")
-
-
-def plan_levels(plans: Sequence[Plan], early_rows: bool = False) -> list[list[Plan]]:
-    """``plans`` (in dependency order) grouped by depth: a plan comes one level after the
-    deepest plan it reads. ``early_rows``: the per-row plans over a source stream form
-    the first level on their own (so their results are collected first)."""
-    depth: dict[str, int] = {}
-    for plan in plans:
-        depth[plan.module] = 1 + max((depth[d] for d in plan.depends_on if d in depth), default=-1)
-    levels: list[list[Plan]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-    for plan in plans:
-        levels[depth[plan.module]].append(plan)
-    if early_rows and levels:
-        first = [p for p in levels[0] if p.window is None and p.source_kind == "stream"]
-        if first and len(first) < len(levels[0]):
-            levels = [first, [p for p in levels[0] if p not in first], *levels[1:]]
-    return levels
 
 
 class StreamRunner:
@@ -179,7 +101,7 @@ class StreamRunner:
         self._early_level = (
             not options.until_idle if options.rows_first is None else options.rows_first
         )
-        self._levels = plan_levels(self.plans, early_rows=self._early_level)
+        self.detectors = DetectorLevels(self.plans, early_rows=self._early_level)
         self.rules = load_rules(options.quality)
         self.store = open_store(options.store_url)
         self.checkpoint = CheckpointFS(spark, options.checkpoint)
@@ -208,10 +130,6 @@ class StreamRunner:
         #: the state committed by the last batch of this process (None: load it)
         self._memory: RunState | None = None
         self._gate_columns: CheckColumns | None = None
-        #: reference tables, read and cached once per Spark session
-        self._references: tuple[SparkSession, dict[str, DataFrame]] | None = None
-        #: each detector result's row type, found once (collect_all)
-        self._schemas: SchemaMemo = {}
 
     # -- set-up -----------------------------------------------------------------------
     def _landing(self) -> Path | None:
@@ -247,25 +165,6 @@ class StreamRunner:
             return self.state.load(batch_id)
         return self.state.load_before(batch_id)
 
-    def _views(self, spark: SparkSession, gated: GatedBatch) -> None:
-        trades = gated.passed_frame.coalesce(1) if gated.passed_frame is not None else None
-        if trades is None:
-            trades = empty_frame(spark, _TRADES_DDL)
-        trades.createOrReplaceTempView("trades")
-        self._chain.view(spark)
-        empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
-        if self._references is None or not self._references[0]._jsparkSession.equals(
-            spark._jsparkSession
-        ):
-            frames = {}
-            for plan in self.plans:
-                base = Path(plan.spec_path).parent
-                for name, path, fmt, cols in plan.references:
-                    frames[name] = read_reference(spark, base, path, fmt, cols).cache()
-            self._references = (spark, frames)
-        for name, frame in self._references[1].items():
-            frame.createOrReplaceTempView(name)
-
     # -- one micro-batch ------------------------------------------------------------------
     def _gate(self, batch: DataFrame, batch_id: int, state: RunState, flush: bool) -> GatedBatch:
         """The quality gate over the batch's raw lines (none when flushing); moves the
@@ -293,78 +192,16 @@ class StreamRunner:
         flush: bool,
         on_level: Callable[[int, list[PlanFrames]], None] | None = None,
     ) -> tuple[list[PlanFrames], int]:
-        """Every plan over the gated batch, level by level (one Spark job a level), and
-        the state folded forward; returns the plans' results and the late-event count.
-        ``on_level(i, results)`` sees level ``i``'s results as soon as they are collected."""
-        self._views(spark, gated)
-        marks = watermarks(self.plans, state, flush)
-        steps: list[PlanFrames] = []
-        skipped: list[Plan] = []
-        stream_rows = {"trades": gated.passed.num_rows, "chain_events": self._chain.rows}
-        for i, level in enumerate(self._levels):
-            # a level reads only the collected (small) results of the levels before it,
-            # so no upstream plan is computed again inside a downstream plan's branch
-            done = {s.plan.module: s for s in steps}
-            current: list[PlanFrames] = []
-            for plan in level:
-                if _nothing_to_do(plan, state, stream_rows, done):
-                    skipped.append(plan)
-                    continue
-                current.append(
-                    plan_frames(
-                        spark,
-                        plan,
-                        state,
-                        marks.get(plan.module),
-                        gated.passed,
-                        self._inputs(spark, plan, done),
-                    )
-                )
-            collect_all(spark, current, self._schemas)
-            for step in current:
-                step.release()
-            steps += current
-            if on_level is not None:
-                on_level(i, current)
-        for plan in skipped:  # no rows in, none buffered: only the watermark moves
-            m = marks.get(plan.module)
-            if m is not None and not flush:
-                state.plan(plan.module).watermark_us = m.close
-        late = 0
-        for step in steps:
-            if step.marks is not None:
-                late += advance(step, state.plan(step.plan.module))
-        return steps, late
-
-    def _inputs(
-        self, spark: SparkSession, plan: Plan, done: dict[str, PlanFrames]
-    ) -> dict[str, str]:
-        """Register what ``plan`` reads from the levels before it (their collected rows)
-        as views; returns the views its SQL names -> the view that holds them."""
-        inputs = {}
-        if plan.source_kind == "alerts":
-            view = empty(spark, ALERT_FIELDS)
-            for module in plan.source_modules:
-                if module in done:
-                    view = view.unionByName(
-                        _arrow_frame(spark, done[module].arrow["alerts"], _ALERTS_DDL)
-                    )
-            # each alert reader reads its own modules' alerts
-            inputs["alerts"] = "__ctc_alerts_" + plan.module.replace("-", "_")
-            view.createOrReplaceTempView(inputs["alerts"])
-        for dep in plan.depends_on:
-            if dep in done and plan.source_kind == "detector":
-                up = done[dep].plan
-                _arrow_frame(
-                    spark, done[dep].arrow["output"], ddl(dict(up.output_columns))
-                ).createOrReplaceTempView(up.output_table)
-        return inputs
+        """Every plan over the gated batch (:class:`DetectorLevels`), with the on-chain
+        events of the batch as ``chain_events``."""
+        self._chain.view(spark)
+        return self.detectors.run(spark, gated, state, flush, self._chain.rows, on_level)
 
     def process_batch(self, batch: DataFrame, batch_id: int, flush: bool = False) -> None:
         """Gate, detect, sink and commit one micro-batch (idempotent per batch_id)."""
         t0 = time.perf_counter()
         spark = batch.sparkSession  # temp views made here are visible to its SQL
-        _batch_settings(spark)
+        batch_settings(spark)
         name = f"batch {batch_id}" + (" (flush)" if flush else "")
         self.progress.stage(f"{name}: quality gate")
         state = self._state_for(batch_id, flush)
@@ -444,7 +281,7 @@ class StreamRunner:
         first real alerts."""
         t0 = time.perf_counter()
         spark = self.spark
-        _batch_settings(spark)
+        batch_settings(spark)
         now = iso_from_us(int(datetime.now(tz=UTC).timestamp() * 1_000_000))
         lines = [
             json.dumps(
@@ -487,29 +324,20 @@ class StreamRunner:
         closing: bool = False,
     ) -> None:
         self.totals.add(metrics, alerts, late_dropped)
-        pending = self._pending()
-        newest = state.max_event_us
-        status = {
-            "app": self.options.app,
-            "batch_id": batch_id,
-            "flush": closing,
-            "updated_at": datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "batch_seconds": round(seconds, 3),
-            "metrics": metrics,
-            "alerts": len(alerts),
-            "late_events_dropped": late_dropped,
-            "max_event_time": iso_from_us(newest) if newest is not None else None,
-            "watermarks": {
-                m: iso_from_us(p.watermark_us)
-                for m, p in state.plans.items()
-                if p.watermark_us is not None and abs(p.watermark_us) < 2**61
-            },
-            "source_lag_seconds": pending["lag_seconds"],
-            "pending_files": pending["files"],
-            "query_status": "flushing" if flush else "running",
-            "totals": self.totals.as_dict(),
-            "gaps": self._gaps(),
-        }
+        status = batch_status(
+            app=self.options.app,
+            batch_id=batch_id,
+            closing=closing,
+            flush=flush,
+            seconds=seconds,
+            metrics=metrics,
+            alerts=len(alerts),
+            late_dropped=late_dropped,
+            state=state,
+            pending=self._pending(),
+            totals=self.totals,
+            gaps=self._gaps(),
+        )
         self.last_status = status
         self.status.publish(status)
         label = " (flush)" if flush else " (last: every window closed)" if closing else ""

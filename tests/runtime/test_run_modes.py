@@ -12,7 +12,8 @@ from streamkit import DETECTORS, options
 
 from ctc.compiler import compile_paths
 from ctc.runtime.batch import dependency_order
-from ctc.runtime.stream import StreamRunner, plan_levels
+from ctc.runtime.detect_levels import plan_levels
+from ctc.runtime.stream import StreamRunner
 
 pytestmark = pytest.mark.spark
 
@@ -37,7 +38,7 @@ def test_warm_up_writes_nothing(spark: Any, tmp_path: Path) -> None:
     assert runner.publisher.lake is not None
     assert runner.publisher.lake.read("raw_trades").num_rows == 0
     # the row types found on the way are kept for the first real batch
-    assert ("MOD-002", "alerts") in runner._schemas
+    assert ("MOD-002", "alerts") in runner.detectors._schemas
 
 
 def test_rows_first_levels() -> None:

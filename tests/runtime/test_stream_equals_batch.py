@@ -63,7 +63,7 @@ def test_simulated_stream_equals_batch(spark: Any, tmp_path: Path, rows_first: b
     opts = options(tmp_path, lake=False, max_files=2)
     opts.rows_first = rows_first
     runner = run_stream(spark, SMALL, opts)
-    assert len(runner._levels) == (2 if rows_first else 1)
+    assert len(runner.detectors.levels) == (2 if rows_first else 1)
     stream = store_alerts(tmp_path / "alerts.db")
     batch = run_backtest(spark, compile_paths(SMALL), trades).alerts
     assert len(stream) > 0 and runner.totals.batches >= 3

@@ -1,0 +1,204 @@
+"""Every streaming plan over one gated micro-batch, level by level.
+
+A level is the plans that read nothing but the source streams and the levels before it
+(:func:`plan_levels`). Each level is one Spark job (:func:`ctc.runtime.incremental.collect_all`)
+that reads only the small collected results of the levels before it, so no upstream plan
+is computed again inside a downstream plan's branch. Plans with no new input and nothing
+buffered are left out; their watermark still moves. After the last level each window
+plan's state is folded forward (:func:`ctc.runtime.incremental.advance`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from ctc.compiler.plan import Plan
+from ctc.events import ALERT_FIELDS
+from ctc.runtime.incremental import (
+    PlanFrames,
+    SchemaMemo,
+    advance,
+    collect_all,
+    plan_frames,
+    watermarks,
+)
+from ctc.runtime.sources import ddl, empty, empty_frame, read_reference
+from ctc.runtime.state import RunState
+from ctc.runtime.stream_gate import GatedBatch
+from ctc.sinks.lake.tables import RAW_TRADES
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+#: Spark DDL of an alerts view.
+_ALERTS_DDL = ddl(ALERT_FIELDS)
+
+#: Spark DDL of the ``trades`` view (the gate's passed rows).
+_TRADES_DDL = ddl(dict(RAW_TRADES.columns))
+
+
+def _arrow_frame(spark: SparkSession, table: pa.Table, schema: str) -> DataFrame:
+    """A small collected result back in Spark (a local relation)."""
+    if table.num_rows == 0:
+        return empty_frame(spark, schema)
+    return spark.createDataFrame(table, schema)
+
+
+def _nothing_to_do(
+    plan: Plan, state: RunState, stream_rows: dict[str, int], done: dict[str, PlanFrames]
+) -> bool:
+    """Whether ``plan`` has no new input rows and no buffered rows, so it cannot emit
+    anything in this batch (its Spark branches are left out)."""
+    buffer = state.plan(plan.module).buffer if plan.window is not None else None
+    if buffer is not None and buffer.num_rows:
+        return False
+    if plan.source_kind == "stream":
+        return stream_rows.get(plan.source_view, 1) == 0
+    if plan.source_kind == "detector":
+        return all(d not in done or done[d].arrow["output"].num_rows == 0 for d in plan.depends_on)
+    if plan.source_kind == "alerts":
+        return all(
+            m not in done or done[m].arrow["alerts"].num_rows == 0 for m in plan.source_modules
+        )
+    return False
+
+
+def batch_settings(spark: SparkSession) -> None:
+    """Session settings of a micro-batch: whole-stage code generation off, since for small
+    batches compiling whole stages (new literals every batch) costs more than it saves
+    (ADR 0008)."""
+    spark.conf.set("spark.sql.codegen.wholeStage", "false")
+
+
+def plan_levels(plans: Sequence[Plan], early_rows: bool = False) -> list[list[Plan]]:
+    """``plans`` (in dependency order) grouped by depth: a plan comes one level after the
+    deepest plan it reads. ``early_rows``: the per-row plans over a source stream form
+    the first level on their own (so their results are collected first)."""
+    depth: dict[str, int] = {}
+    for plan in plans:
+        depth[plan.module] = 1 + max((depth[d] for d in plan.depends_on if d in depth), default=-1)
+    levels: list[list[Plan]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for plan in plans:
+        levels[depth[plan.module]].append(plan)
+    if early_rows and levels:
+        first = [p for p in levels[0] if p.window is None and p.source_kind == "stream"]
+        if first and len(first) < len(levels[0]):
+            levels = [first, [p for p in levels[0] if p not in first], *levels[1:]]
+    return levels
+
+
+class DetectorLevels:
+    """The streaming plans of a run, grouped in levels, with what they keep between
+    batches: the reference tables and each result's row type."""
+
+    def __init__(self, plans: Sequence[Plan], early_rows: bool = False) -> None:
+        """``plans`` in dependency order; ``early_rows``: the per-row plans over a source
+        stream (whales) form a level of their own, collected first."""
+        self.plans = list(plans)
+        self.levels = plan_levels(self.plans, early_rows=early_rows)
+        #: reference tables, read and cached once per Spark session
+        self._references: tuple[SparkSession, dict[str, DataFrame]] | None = None
+        #: each detector result's row type, found once (collect_all)
+        self._schemas: SchemaMemo = {}
+
+    def views(self, spark: SparkSession, gated: GatedBatch) -> None:
+        """Register what the plans read in this batch: ``trades`` (the gate's passed rows,
+        in one partition), an empty ``alerts`` stream, and the reference tables (read and
+        cached once per Spark session). The caller registers ``chain_events``."""
+        trades = gated.passed_frame.coalesce(1) if gated.passed_frame is not None else None
+        if trades is None:
+            trades = empty_frame(spark, _TRADES_DDL)
+        trades.createOrReplaceTempView("trades")
+        empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
+        if self._references is None or not self._references[0]._jsparkSession.equals(
+            spark._jsparkSession
+        ):
+            frames = {}
+            for plan in self.plans:
+                base = Path(plan.spec_path).parent
+                for name, path, fmt, cols in plan.references:
+                    frames[name] = read_reference(spark, base, path, fmt, cols).cache()
+            self._references = (spark, frames)
+        for name, frame in self._references[1].items():
+            frame.createOrReplaceTempView(name)
+
+    def run(
+        self,
+        spark: SparkSession,
+        gated: GatedBatch,
+        state: RunState,
+        flush: bool,
+        chain_rows: int = 0,
+        on_level: Callable[[int, list[PlanFrames]], None] | None = None,
+    ) -> tuple[list[PlanFrames], int]:
+        """Every plan over the gated batch, level by level (one Spark job a level), and
+        the state folded forward; returns the plans' results and the late-event count.
+        ``on_level(i, results)`` sees level ``i``'s results as soon as they are collected.
+        ``chain_rows``: the on-chain events in this batch (its ``chain_events`` view)."""
+        self.views(spark, gated)
+        marks = watermarks(self.plans, state, flush)
+        steps: list[PlanFrames] = []
+        skipped: list[Plan] = []
+        stream_rows = {"trades": gated.passed.num_rows, "chain_events": chain_rows}
+        for i, level in enumerate(self.levels):
+            # a level reads only the collected (small) results of the levels before it,
+            # so no upstream plan is computed again inside a downstream plan's branch
+            done = {s.plan.module: s for s in steps}
+            current: list[PlanFrames] = []
+            for plan in level:
+                if _nothing_to_do(plan, state, stream_rows, done):
+                    skipped.append(plan)
+                    continue
+                current.append(
+                    plan_frames(
+                        spark,
+                        plan,
+                        state,
+                        marks.get(plan.module),
+                        gated.passed,
+                        self._inputs(spark, plan, done),
+                    )
+                )
+            collect_all(spark, current, self._schemas)
+            for step in current:
+                step.release()
+            steps += current
+            if on_level is not None:
+                on_level(i, current)
+        for plan in skipped:  # no rows in, none buffered: only the watermark moves
+            m = marks.get(plan.module)
+            if m is not None and not flush:
+                state.plan(plan.module).watermark_us = m.close
+        late = 0
+        for step in steps:
+            if step.marks is not None:
+                late += advance(step, state.plan(step.plan.module))
+        return steps, late
+
+    def _inputs(
+        self, spark: SparkSession, plan: Plan, done: dict[str, PlanFrames]
+    ) -> dict[str, str]:
+        """Register what ``plan`` reads from the levels before it (their collected rows)
+        as views; returns the views its SQL names -> the view that holds them."""
+        inputs = {}
+        if plan.source_kind == "alerts":
+            view = empty(spark, ALERT_FIELDS)
+            for module in plan.source_modules:
+                if module in done:
+                    view = view.unionByName(
+                        _arrow_frame(spark, done[module].arrow["alerts"], _ALERTS_DDL)
+                    )
+            # each alert reader reads its own modules' alerts
+            inputs["alerts"] = "__ctc_alerts_" + plan.module.replace("-", "_")
+            view.createOrReplaceTempView(inputs["alerts"])
+        for dep in plan.depends_on:
+            if dep in done and plan.source_kind == "detector":
+                up = done[dep].plan
+                _arrow_frame(
+                    spark, done[dep].arrow["output"], ddl(dict(up.output_columns))
+                ).createOrReplaceTempView(up.output_table)
+        return inputs
