@@ -39,6 +39,7 @@ from websockets.http11 import Request, Response
 from ctc.ingest.recordings import Frame, Recording
 from ctc.ingest.replay_history import ReplayHistory
 from ctc.ingest.timestamps import utc_now_iso
+from ctc.ingest.ws_server import LocalWebsocketServer
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class _Subscription:
     channels: dict[str, set[str]] = field(default_factory=dict)  # Coinbase channel → products
 
 
-class ReplayServer:
+class ReplayServer(LocalWebsocketServer):
     """Replays ``recording`` on ``ws://127.0.0.1:<port>``; use as ``async with``."""
 
     def __init__(
@@ -99,9 +100,8 @@ class ReplayServer:
         """The base URL of the REST trade history served beside the websocket."""
         return f"http://{self.host}:{self.port}"
 
-    async def start(self) -> ReplayServer:
-        """Bind (port 0 picks a free port) and start serving."""
-        self._server = await serve(
+    async def _serve(self) -> Server:
+        return await serve(
             self._handle,
             self.host,
             self.port,
@@ -109,21 +109,6 @@ class ReplayServer:
             max_size=2**24,
             process_request=self._rest,
         )
-        self.port = next(iter(self._server.sockets)).getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        """Close every connection and the listening socket."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def __aenter__(self) -> ReplayServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def _rest(self, connection: ServerConnection, request: Request) -> Response | None:
         """Answer a plain HTTP GET (no websocket upgrade) from the recording's history."""

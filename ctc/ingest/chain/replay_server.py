@@ -36,11 +36,12 @@ from websockets.exceptions import ConnectionClosed
 from ctc.ingest.chain.abi import hex_int
 from ctc.ingest.chain.recordings import Block, block_hash
 from ctc.ingest.replay_server import DROP_REASON, END_OF_STREAM
+from ctc.ingest.ws_server import LocalWebsocketServer
 
 log = logging.getLogger(__name__)
 
 
-class ChainReplayServer:
+class ChainReplayServer(LocalWebsocketServer):
     """Serves ``blocks`` on ``ws://127.0.0.1:<port>``; use as ``async with``."""
 
     def __init__(
@@ -89,24 +90,8 @@ class ChainReplayServer:
         """The websocket URL a client should use."""
         return f"ws://{self.host}:{self.port}"
 
-    async def start(self) -> ChainReplayServer:
-        """Bind (port 0 picks a free port) and start serving."""
-        self._server = await serve(self._handle, self.host, self.port, max_size=2**24)
-        self.port = next(iter(self._server.sockets)).getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        """Close every connection and the listening socket."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def __aenter__(self) -> ChainReplayServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    async def _serve(self) -> Server:
+        return await serve(self._handle, self.host, self.port, max_size=2**24)
 
     # -- JSON-RPC -----------------------------------------------------------------------
 
