@@ -23,7 +23,7 @@ from ctc.compiler.expressions import (
     parse_fragment,
     to_sql,
 )
-from ctc.compiler.plan import AlertRulePlan, Plan, Stage, StateBound, WindowPlan
+from ctc.compiler.plan import AlertRulePlan, Plan, Stage, StageKind, StateBound, WindowPlan
 from ctc.compiler.templates import compile_template
 from ctc.dsl.canonical import spec_version
 from ctc.dsl.errors import SpecError, SpecErrors
@@ -267,7 +267,7 @@ class _Lowering:
             where = f"module_id IN ({mods})"
         self.add(
             Stage(
-                "input",
+                StageKind.INPUT,
                 self.view("input"),
                 (current,),
                 _select([_q(c) for c in columns], current, where=where),
@@ -306,7 +306,7 @@ class _Lowering:
             columns = {**columns, **added}
             self.add(
                 Stage(
-                    "enrich",
+                    StageKind.ENRICH,
                     view,
                     (current, en.reference.name),
                     _select(items, f"{current} AS src", joins=join),
@@ -372,7 +372,7 @@ class _Lowering:
             )
             self.add(
                 Stage(
-                    "lookup",
+                    StageKind.LOOKUP,
                     view,
                     (current, other.view),
                     lookup_sql,
@@ -385,7 +385,7 @@ class _Lowering:
 
         # prepare: row-level columns before the filter and the window
         current, columns = self.row_stage(
-            "prepare",
+            StageKind.PREPARE,
             spec.prepare,
             current,
             columns,
@@ -401,7 +401,7 @@ class _Lowering:
                 view = self.view("filter")
                 self.add(
                     Stage(
-                        "filter",
+                        StageKind.FILTER,
                         view,
                         (current,),
                         _select([_q(c) for c in columns], current, where=to_sql(tree)),
@@ -433,7 +433,7 @@ class _Lowering:
 
         # derive: row-level columns after the window (or of each row)
         current, columns = self.row_stage(
-            "derive", spec.derive, current, columns, "row-level derived columns"
+            StageKind.DERIVE, spec.derive, current, columns, "row-level derived columns"
         )
 
         # detected_at: the event time at which a row's condition holds
@@ -441,7 +441,7 @@ class _Lowering:
         rules, alert_sql = self.alerts(current, columns, detected, keys)
         self.add(
             Stage(
-                "alerts",
+                StageKind.ALERTS,
                 self.view("alerts"),
                 (current,),
                 alert_sql,
@@ -473,7 +473,7 @@ class _Lowering:
                 )
         self.add(
             Stage(
-                "output",
+                StageKind.OUTPUT,
                 self.view("output"),
                 (current,),
                 _select(out_items, current, where=where),
@@ -521,7 +521,7 @@ class _Lowering:
 
     def row_stage(
         self,
-        kind: str,
+        kind: StageKind,
         entries: tuple[tuple[str, Sql], ...],
         current: str,
         columns: dict[str, str],
@@ -636,7 +636,7 @@ class _Lowering:
             )
         self.add(
             Stage(
-                "aggregate",
+                StageKind.AGGREGATE,
                 view,
                 (current,),
                 _select(items, current, group_by=[_q(k) for k in spec.group_by] + [win]),
@@ -695,7 +695,7 @@ class _Lowering:
             )
         self.add(
             Stage(
-                "baseline",
+                StageKind.BASELINE,
                 view,
                 (current,),
                 _select(items, current),
