@@ -95,6 +95,10 @@ def _qualify(tree: exp.Expr, alias: str, own: Mapping[str, str]) -> exp.Expr:
     return tree.transform(fix, copy=True)
 
 
+#: The type given to a column whose type could not be inferred or whose expression did
+#: not compile: an error is reported with it, so no plan ever carries it.
+_UNTYPED = "unknown"
+
 _SPARK_TYPES = {
     "string",
     "double",
@@ -109,6 +113,32 @@ _SPARK_TYPES = {
 }
 
 
+class TypeUnknown(Exception):
+    """The Spark type of an expression cannot be inferred (the message says why)."""
+
+
+#: Functions sqlglot leaves untyped, by the Spark type they return.
+_RETURN_TYPES: dict[str, str] = {
+    "timestamp_seconds": "timestamp",
+    "timestamp_millis": "timestamp",
+    "format_number": "string",
+    "isnull": "boolean",
+    "isnotnull": "boolean",
+}
+
+
+def _typeable(node: exp.Expr) -> exp.Expr:
+    """``node`` rewritten, for inference only, so that sqlglot can type what it cannot
+    type itself: ``MAX_BY(v, k)`` has the type of ``v``, a known function its return type."""
+    if isinstance(node, exp.ArgMax | exp.ArgMin):
+        return node.this
+    if isinstance(node, exp.TimestampTrunc):
+        return exp.cast(exp.Null(), "timestamp")
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _RETURN_TYPES:
+        return exp.cast(exp.Null(), _RETURN_TYPES[node.name.lower()])
+    return node
+
+
 def _infer_type(
     tree: exp.Expr,
     columns: Mapping[str, str],
@@ -116,8 +146,9 @@ def _infer_type(
 ) -> str:
     """The Spark type of an expression over typed columns (for lake table schemas).
 
-    Columns are resolved against ``columns`` and, when qualified, ``tables``; what
-    sqlglot cannot type falls back to double for arithmetic and string otherwise.
+    Columns are resolved against ``columns`` and, when qualified, ``tables``. Raises
+    :class:`TypeUnknown` when the type cannot be inferred or is not a column type
+    (a bare NULL, a struct): the spec then names it with a CAST.
     """
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
@@ -125,26 +156,33 @@ def _infer_type(
     flat = {name: typ for name, typ in columns.items()}
     for table, cols in (tables or {}).items():
         flat.update({f"{table}__{c}": t for c, t in cols.items()})
-    expr = tree.transform(
-        lambda n: (
-            exp.column(f"{n.table}__{n.name}") if isinstance(n, exp.Column) and n.table else n
-        ),
-        copy=True,
-    )
+
+    def rename(n: exp.Expr) -> exp.Expr:
+        if isinstance(n, exp.Column) and n.table:
+            return exp.column(f"{n.table}__{n.name}")
+        return _typeable(n)
+
+    expr = tree.transform(rename, copy=True)
     schema: dict[str, object] = {"__t": flat}
     try:
         select = exp.select(exp.alias_(expr, "__x")).from_("__t")
         select = qualify(select, schema=schema, dialect="spark", validate_qualify_columns=False)
         t = annotate_types(select, schema=schema, dialect="spark").selects[0].type
-    except Exception:
-        t = None
-    if t is not None and t.this != exp.DataType.Type.UNKNOWN:
-        name = t.sql("spark").lower()
-        if name.startswith("decimal"):
-            return "double"
-        if name in _SPARK_TYPES:
-            return name
-    return "double"
+    except Exception as err:  # sqlglot's optimizer raises many kinds
+        raise TypeUnknown(f"sqlglot could not type it ({type(err).__name__})") from err
+    if t is None or t.this == exp.DataType.Type.UNKNOWN:
+        raise TypeUnknown("its type is not known")
+    name = t.sql("spark").lower()
+    if name.startswith("decimal"):
+        return "double"
+    if name not in _SPARK_TYPES:
+        raise TypeUnknown(f"its type {name} is not a column type")
+    return name
+
+
+def _own_columns(tree: exp.Expr) -> list[exp.Column]:
+    """The unqualified columns ``tree`` reads."""
+    return [c for c in tree.find_all(exp.Column) if not c.table]
 
 
 def _inlined_size(tree: exp.Expr, sizes: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
@@ -195,6 +233,26 @@ class _Lowering:
         except FragmentError as err:
             self.errors.append(fragment_error(self.spec, sql, err))
             return None
+
+    def typed(
+        self,
+        tree: exp.Expr,
+        sql: Sql,
+        what: str,
+        columns: Mapping[str, str],
+        tables: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> str:
+        """The Spark type of ``tree`` (the fragment ``sql``, named ``what``); when it
+        cannot be inferred, an error at the fragment (and a placeholder type)."""
+        try:
+            return _infer_type(tree, columns, tables)
+        except TypeUnknown as unknown:
+            message = (
+                f"cannot infer the type of {what}: {unknown}; "
+                "give it one with CAST(... AS double|bigint|string|boolean|timestamp)"
+            )
+            self.errors.append(fragment_error(self.spec, sql, FragmentError(1, 1, message)))
+            return _UNTYPED
 
     def err(self, path: tuple[str | int, ...], message: str, key: bool = False) -> None:
         self.errors.append(error_at(self.spec, path, message, key))
@@ -294,7 +352,9 @@ class _Lowering:
                 tree = self.frag(sql, scope)
                 if tree is not None:
                     new_items.append(f"{to_sql(_qualify(tree, 'src', columns))} AS {_q(name)}")
-                    added[name] = _infer_type(tree, columns, {en.reference.name: ref_cols})
+                    added[name] = self.typed(
+                        tree, sql, f"enrich[{i}].{name}", columns, {en.reference.name: ref_cols}
+                    )
             if on is None:
                 continue
             items = [f"src.{_q(c)}" for c in columns] + new_items
@@ -531,14 +591,18 @@ class _Lowering:
         if not entries:
             return current, columns
         derived: dict[str, exp.Expr] = {}
+        out = dict(columns)
+        failed: set[str] = set()
         sizes: dict[str, tuple[int, int]] = {}  # (nodes, depth) of each, inlined
         items = [_q(c) for c in columns]
         for name, sql in entries:
             self.new_names([(name, (kind, name))], columns)
-            scope = Scope({**columns, **{d: "double" for d in derived}}, what=f"{kind}.{name}")
+            scope = Scope(out, what=f"{kind}.{name}")
             tree = self.frag(sql, scope)
-            if tree is None:
+            if tree is None or any(c.name in failed for c in _own_columns(tree)):
+                failed.add(name)  # reported already: no second error about its type
                 derived[name] = exp.Null()
+                out[name] = _UNTYPED
                 continue
             size, depth = _inlined_size(tree, sizes)
             if size > MAX_EXPRESSION_NODES or depth > MAX_EXPRESSION_DEPTH:
@@ -548,7 +612,9 @@ class _Lowering:
                     f"written out ({size} nodes, {depth} levels; at most "
                     f"{MAX_EXPRESSION_NODES} and {MAX_EXPRESSION_DEPTH})",
                 )
+                failed.add(name)
                 derived[name] = exp.Null()
+                out[name] = _UNTYPED
                 sizes[name] = (1, 1)
                 continue
             sizes[name] = (size, depth)
@@ -561,10 +627,8 @@ class _Lowering:
                 copy=True,
             )
             derived[name] = tree
+            out[name] = self.typed(tree, sql, f"{kind}.{name}", columns)
             items.append(f"{to_sql(tree)} AS {_q(name)}")
-        out = dict(columns)
-        for name, tree in derived.items():
-            out[name] = _infer_type(tree, columns)
         view = self.view(kind)
         self.add(
             Stage(
@@ -613,7 +677,11 @@ class _Lowering:
         )
         for name, sql in spec.aggregate:
             tree = self.frag(sql, scope)
-            out[name] = _infer_type(tree, columns) if tree is not None else "double"
+            out[name] = (
+                self.typed(tree, sql, f"aggregate.{name}", columns)
+                if tree is not None
+                else _UNTYPED
+            )
             if tree is not None:
                 items.append(f"{to_sql(tree)} AS {_q(name)}")
         win = f"WINDOW({_q(time_col)}, '{w.size.spark}'" + (
@@ -673,7 +741,11 @@ class _Lowering:
 
         for name, sql in b.stats:
             tree = self.frag(sql, scope)
-            out[name] = _infer_type(tree, columns) if tree is not None else "double"
+            out[name] = (
+                self.typed(tree, sql, f"baseline.stats.{name}", columns)
+                if tree is not None
+                else _UNTYPED
+            )
             if tree is None:
                 continue
             # each aggregate becomes a window function over the key's earlier windows
