@@ -20,7 +20,6 @@ from ctc.compiler.expressions import (
     check_fragment,
     error_at,
     fragment_error,
-    parse_fragment,
     to_sql,
 )
 from ctc.compiler.plan import AlertRulePlan, Plan, Stage, StageKind, StateBound, WindowPlan
@@ -210,7 +209,36 @@ def _bracketed(sql: str) -> str:
     return sql if re.fullmatch(r"\w+|`[^`]+`", sql) else f"({sql})"
 
 
-def _over(aggregate: exp.Expr, over: exp.Expr) -> exp.Expr:
+def _identifier(name: str) -> exp.Column:
+    """A column named ``name``, quoted as :func:`_q` quotes it."""
+    return exp.Column(this=exp.Identifier(this=name, quoted=_q(name) != name))
+
+
+def _earlier_windows(keys: tuple[str, ...], lookback_seconds: int) -> exp.Window:
+    """``OVER`` the same key's windows that started in the ``lookback_seconds`` before
+    this one (the current window excluded); ``this`` is a placeholder."""
+    return exp.Window(
+        this=exp.Anonymous(this="__agg__"),
+        partition_by=[_identifier(k) for k in keys],
+        order=exp.Order(
+            expressions=[
+                exp.Ordered(
+                    this=exp.UnixSeconds(this=_identifier("window_start")), nulls_first=True
+                )
+            ]
+        ),
+        spec=exp.WindowSpec(
+            kind="RANGE",
+            start=exp.Literal.number(lookback_seconds),
+            start_side="PRECEDING",
+            end=exp.Literal.number(1),
+            end_side="PRECEDING",
+        ),
+        over="OVER",
+    )
+
+
+def _over(aggregate: exp.Expr, over: exp.Window) -> exp.Expr:
     """``aggregate`` with the OVER clause of the window expression ``over``."""
     window = over.copy()
     window.set("this", aggregate)
@@ -730,11 +758,7 @@ class _Lowering:
         assert b is not None
         scope = Scope(columns, aggregates=True, baseline=True, what="baseline.stats")
         self.new_names([(n, ("baseline", "stats", n)) for n, _ in b.stats], columns)
-        keys = ", ".join(_q(k) for k in spec.group_by)
-        over = parse_fragment(
-            f"__agg__() OVER (PARTITION BY {keys} ORDER BY UNIX_SECONDS(window_start) "
-            f"RANGE BETWEEN {b.lookback.seconds} PRECEDING AND 1 PRECEDING)"
-        )
+        over = _earlier_windows(spec.group_by, b.lookback.seconds)
         items = [_q(c) for c in columns]
         out = dict(columns)
         from ctc.compiler.functions import is_aggregate
