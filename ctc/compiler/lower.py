@@ -20,10 +20,9 @@ from ctc.compiler.expressions import (
     check_fragment,
     error_at,
     fragment_error,
-    parse_fragment,
     to_sql,
 )
-from ctc.compiler.plan import AlertRulePlan, Plan, Stage, StateBound, WindowPlan
+from ctc.compiler.plan import AlertRulePlan, Plan, Stage, StageKind, StateBound, WindowPlan
 from ctc.compiler.templates import compile_template
 from ctc.dsl.canonical import spec_version
 from ctc.dsl.errors import SpecError, SpecErrors
@@ -95,6 +94,10 @@ def _qualify(tree: exp.Expr, alias: str, own: Mapping[str, str]) -> exp.Expr:
     return tree.transform(fix, copy=True)
 
 
+#: The type given to a column whose type could not be inferred or whose expression did
+#: not compile: an error is reported with it, so no plan ever carries it.
+_UNTYPED = "unknown"
+
 _SPARK_TYPES = {
     "string",
     "double",
@@ -109,6 +112,32 @@ _SPARK_TYPES = {
 }
 
 
+class TypeUnknown(Exception):
+    """The Spark type of an expression cannot be inferred (the message says why)."""
+
+
+#: Functions sqlglot leaves untyped, by the Spark type they return.
+_RETURN_TYPES: dict[str, str] = {
+    "timestamp_seconds": "timestamp",
+    "timestamp_millis": "timestamp",
+    "format_number": "string",
+    "isnull": "boolean",
+    "isnotnull": "boolean",
+}
+
+
+def _typeable(node: exp.Expr) -> exp.Expr:
+    """``node`` rewritten, for inference only, so that sqlglot can type what it cannot
+    type itself: ``MAX_BY(v, k)`` has the type of ``v``, a known function its return type."""
+    if isinstance(node, exp.ArgMax | exp.ArgMin):
+        return node.this
+    if isinstance(node, exp.TimestampTrunc):
+        return exp.cast(exp.Null(), "timestamp")
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _RETURN_TYPES:
+        return exp.cast(exp.Null(), _RETURN_TYPES[node.name.lower()])
+    return node
+
+
 def _infer_type(
     tree: exp.Expr,
     columns: Mapping[str, str],
@@ -116,8 +145,9 @@ def _infer_type(
 ) -> str:
     """The Spark type of an expression over typed columns (for lake table schemas).
 
-    Columns are resolved against ``columns`` and, when qualified, ``tables``; what
-    sqlglot cannot type falls back to double for arithmetic and string otherwise.
+    Columns are resolved against ``columns`` and, when qualified, ``tables``. Raises
+    :class:`TypeUnknown` when the type cannot be inferred or is not a column type
+    (a bare NULL, a struct): the spec then names it with a CAST.
     """
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
@@ -125,26 +155,33 @@ def _infer_type(
     flat = {name: typ for name, typ in columns.items()}
     for table, cols in (tables or {}).items():
         flat.update({f"{table}__{c}": t for c, t in cols.items()})
-    expr = tree.transform(
-        lambda n: (
-            exp.column(f"{n.table}__{n.name}") if isinstance(n, exp.Column) and n.table else n
-        ),
-        copy=True,
-    )
+
+    def rename(n: exp.Expr) -> exp.Expr:
+        if isinstance(n, exp.Column) and n.table:
+            return exp.column(f"{n.table}__{n.name}")
+        return _typeable(n)
+
+    expr = tree.transform(rename, copy=True)
     schema: dict[str, object] = {"__t": flat}
     try:
         select = exp.select(exp.alias_(expr, "__x")).from_("__t")
         select = qualify(select, schema=schema, dialect="spark", validate_qualify_columns=False)
         t = annotate_types(select, schema=schema, dialect="spark").selects[0].type
-    except Exception:
-        t = None
-    if t is not None and t.this != exp.DataType.Type.UNKNOWN:
-        name = t.sql("spark").lower()
-        if name.startswith("decimal"):
-            return "double"
-        if name in _SPARK_TYPES:
-            return name
-    return "double"
+    except Exception as err:  # sqlglot's optimizer raises many kinds
+        raise TypeUnknown(f"sqlglot could not type it ({type(err).__name__})") from err
+    if t is None or t.this == exp.DataType.Type.UNKNOWN:
+        raise TypeUnknown("its type is not known")
+    name = t.sql("spark").lower()
+    if name.startswith("decimal"):
+        return "double"
+    if name not in _SPARK_TYPES:
+        raise TypeUnknown(f"its type {name} is not a column type")
+    return name
+
+
+def _own_columns(tree: exp.Expr) -> list[exp.Column]:
+    """The unqualified columns ``tree`` reads."""
+    return [c for c in tree.find_all(exp.Column) if not c.table]
 
 
 def _inlined_size(tree: exp.Expr, sizes: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
@@ -172,7 +209,36 @@ def _bracketed(sql: str) -> str:
     return sql if re.fullmatch(r"\w+|`[^`]+`", sql) else f"({sql})"
 
 
-def _over(aggregate: exp.Expr, over: exp.Expr) -> exp.Expr:
+def _identifier(name: str) -> exp.Column:
+    """A column named ``name``, quoted as :func:`_q` quotes it."""
+    return exp.Column(this=exp.Identifier(this=name, quoted=_q(name) != name))
+
+
+def _earlier_windows(keys: tuple[str, ...], lookback_seconds: int) -> exp.Window:
+    """``OVER`` the same key's windows that started in the ``lookback_seconds`` before
+    this one (the current window excluded); ``this`` is a placeholder."""
+    return exp.Window(
+        this=exp.Anonymous(this="__agg__"),
+        partition_by=[_identifier(k) for k in keys],
+        order=exp.Order(
+            expressions=[
+                exp.Ordered(
+                    this=exp.UnixSeconds(this=_identifier("window_start")), nulls_first=True
+                )
+            ]
+        ),
+        spec=exp.WindowSpec(
+            kind="RANGE",
+            start=exp.Literal.number(lookback_seconds),
+            start_side="PRECEDING",
+            end=exp.Literal.number(1),
+            end_side="PRECEDING",
+        ),
+        over="OVER",
+    )
+
+
+def _over(aggregate: exp.Expr, over: exp.Window) -> exp.Expr:
     """``aggregate`` with the OVER clause of the window expression ``over``."""
     window = over.copy()
     window.set("this", aggregate)
@@ -195,6 +261,26 @@ class _Lowering:
         except FragmentError as err:
             self.errors.append(fragment_error(self.spec, sql, err))
             return None
+
+    def typed(
+        self,
+        tree: exp.Expr,
+        sql: Sql,
+        what: str,
+        columns: Mapping[str, str],
+        tables: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> str:
+        """The Spark type of ``tree`` (the fragment ``sql``, named ``what``); when it
+        cannot be inferred, an error at the fragment (and a placeholder type)."""
+        try:
+            return _infer_type(tree, columns, tables)
+        except TypeUnknown as unknown:
+            message = (
+                f"cannot infer the type of {what}: {unknown}; "
+                "give it one with CAST(... AS double|bigint|string|boolean|timestamp)"
+            )
+            self.errors.append(fragment_error(self.spec, sql, FragmentError(1, 1, message)))
+            return _UNTYPED
 
     def err(self, path: tuple[str | int, ...], message: str, key: bool = False) -> None:
         self.errors.append(error_at(self.spec, path, message, key))
@@ -267,7 +353,7 @@ class _Lowering:
             where = f"module_id IN ({mods})"
         self.add(
             Stage(
-                "input",
+                StageKind.INPUT,
                 self.view("input"),
                 (current,),
                 _select([_q(c) for c in columns], current, where=where),
@@ -294,7 +380,9 @@ class _Lowering:
                 tree = self.frag(sql, scope)
                 if tree is not None:
                     new_items.append(f"{to_sql(_qualify(tree, 'src', columns))} AS {_q(name)}")
-                    added[name] = _infer_type(tree, columns, {en.reference.name: ref_cols})
+                    added[name] = self.typed(
+                        tree, sql, f"enrich[{i}].{name}", columns, {en.reference.name: ref_cols}
+                    )
             if on is None:
                 continue
             items = [f"src.{_q(c)}" for c in columns] + new_items
@@ -306,7 +394,7 @@ class _Lowering:
             columns = {**columns, **added}
             self.add(
                 Stage(
-                    "enrich",
+                    StageKind.ENRICH,
                     view,
                     (current, en.reference.name),
                     _select(items, f"{current} AS src", joins=join),
@@ -372,7 +460,7 @@ class _Lowering:
             )
             self.add(
                 Stage(
-                    "lookup",
+                    StageKind.LOOKUP,
                     view,
                     (current, other.view),
                     lookup_sql,
@@ -385,7 +473,7 @@ class _Lowering:
 
         # prepare: row-level columns before the filter and the window
         current, columns = self.row_stage(
-            "prepare",
+            StageKind.PREPARE,
             spec.prepare,
             current,
             columns,
@@ -401,7 +489,7 @@ class _Lowering:
                 view = self.view("filter")
                 self.add(
                     Stage(
-                        "filter",
+                        StageKind.FILTER,
                         view,
                         (current,),
                         _select([_q(c) for c in columns], current, where=to_sql(tree)),
@@ -433,7 +521,7 @@ class _Lowering:
 
         # derive: row-level columns after the window (or of each row)
         current, columns = self.row_stage(
-            "derive", spec.derive, current, columns, "row-level derived columns"
+            StageKind.DERIVE, spec.derive, current, columns, "row-level derived columns"
         )
 
         # detected_at: the event time at which a row's condition holds
@@ -441,7 +529,7 @@ class _Lowering:
         rules, alert_sql = self.alerts(current, columns, detected, keys)
         self.add(
             Stage(
-                "alerts",
+                StageKind.ALERTS,
                 self.view("alerts"),
                 (current,),
                 alert_sql,
@@ -473,7 +561,7 @@ class _Lowering:
                 )
         self.add(
             Stage(
-                "output",
+                StageKind.OUTPUT,
                 self.view("output"),
                 (current,),
                 _select(out_items, current, where=where),
@@ -521,7 +609,7 @@ class _Lowering:
 
     def row_stage(
         self,
-        kind: str,
+        kind: StageKind,
         entries: tuple[tuple[str, Sql], ...],
         current: str,
         columns: dict[str, str],
@@ -531,14 +619,18 @@ class _Lowering:
         if not entries:
             return current, columns
         derived: dict[str, exp.Expr] = {}
+        out = dict(columns)
+        failed: set[str] = set()
         sizes: dict[str, tuple[int, int]] = {}  # (nodes, depth) of each, inlined
         items = [_q(c) for c in columns]
         for name, sql in entries:
             self.new_names([(name, (kind, name))], columns)
-            scope = Scope({**columns, **{d: "double" for d in derived}}, what=f"{kind}.{name}")
+            scope = Scope(out, what=f"{kind}.{name}")
             tree = self.frag(sql, scope)
-            if tree is None:
+            if tree is None or any(c.name in failed for c in _own_columns(tree)):
+                failed.add(name)  # reported already: no second error about its type
                 derived[name] = exp.Null()
+                out[name] = _UNTYPED
                 continue
             size, depth = _inlined_size(tree, sizes)
             if size > MAX_EXPRESSION_NODES or depth > MAX_EXPRESSION_DEPTH:
@@ -548,7 +640,9 @@ class _Lowering:
                     f"written out ({size} nodes, {depth} levels; at most "
                     f"{MAX_EXPRESSION_NODES} and {MAX_EXPRESSION_DEPTH})",
                 )
+                failed.add(name)
                 derived[name] = exp.Null()
+                out[name] = _UNTYPED
                 sizes[name] = (1, 1)
                 continue
             sizes[name] = (size, depth)
@@ -561,10 +655,8 @@ class _Lowering:
                 copy=True,
             )
             derived[name] = tree
+            out[name] = self.typed(tree, sql, f"{kind}.{name}", columns)
             items.append(f"{to_sql(tree)} AS {_q(name)}")
-        out = dict(columns)
-        for name, tree in derived.items():
-            out[name] = _infer_type(tree, columns)
         view = self.view(kind)
         self.add(
             Stage(
@@ -613,7 +705,11 @@ class _Lowering:
         )
         for name, sql in spec.aggregate:
             tree = self.frag(sql, scope)
-            out[name] = _infer_type(tree, columns) if tree is not None else "double"
+            out[name] = (
+                self.typed(tree, sql, f"aggregate.{name}", columns)
+                if tree is not None
+                else _UNTYPED
+            )
             if tree is not None:
                 items.append(f"{to_sql(tree)} AS {_q(name)}")
         win = f"WINDOW({_q(time_col)}, '{w.size.spark}'" + (
@@ -636,7 +732,7 @@ class _Lowering:
             )
         self.add(
             Stage(
-                "aggregate",
+                StageKind.AGGREGATE,
                 view,
                 (current,),
                 _select(items, current, group_by=[_q(k) for k in spec.group_by] + [win]),
@@ -662,18 +758,18 @@ class _Lowering:
         assert b is not None
         scope = Scope(columns, aggregates=True, baseline=True, what="baseline.stats")
         self.new_names([(n, ("baseline", "stats", n)) for n, _ in b.stats], columns)
-        keys = ", ".join(_q(k) for k in spec.group_by)
-        over = parse_fragment(
-            f"__agg__() OVER (PARTITION BY {keys} ORDER BY UNIX_SECONDS(window_start) "
-            f"RANGE BETWEEN {b.lookback.seconds} PRECEDING AND 1 PRECEDING)"
-        )
+        over = _earlier_windows(spec.group_by, b.lookback.seconds)
         items = [_q(c) for c in columns]
         out = dict(columns)
         from ctc.compiler.functions import is_aggregate
 
         for name, sql in b.stats:
             tree = self.frag(sql, scope)
-            out[name] = _infer_type(tree, columns) if tree is not None else "double"
+            out[name] = (
+                self.typed(tree, sql, f"baseline.stats.{name}", columns)
+                if tree is not None
+                else _UNTYPED
+            )
             if tree is None:
                 continue
             # each aggregate becomes a window function over the key's earlier windows
@@ -695,7 +791,7 @@ class _Lowering:
             )
         self.add(
             Stage(
-                "baseline",
+                StageKind.BASELINE,
                 view,
                 (current,),
                 _select(items, current),

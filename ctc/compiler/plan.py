@@ -10,8 +10,30 @@ the stages after it per micro-batch).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from ctc.dsl.model import ParamValue
+
+
+class StageKind(StrEnum):
+    """What a stage computes. Code dispatches on these members (or on the typed
+    accessors of :class:`Plan`), never on strings or positions; the value is the name
+    printed in explain, review and the golden SQL."""
+
+    INPUT = "input"
+    ENRICH = "enrich"
+    LOOKUP = "lookup"
+    PREPARE = "prepare"
+    FILTER = "filter"
+    AGGREGATE = "aggregate"
+    BASELINE = "baseline"
+    DERIVE = "derive"
+    ALERTS = "alerts"
+    OUTPUT = "output"
+
+
+class PlanShapeError(ValueError):
+    """A plan's stages are not in a shape the runtime can run (a compiler bug)."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +58,7 @@ class StateBound:
 class Stage:
     """One SELECT of the plan."""
 
-    #: input | enrich | lookup | prepare | filter | aggregate | baseline | derive | alerts | output
-    kind: str
+    kind: StageKind
     view: str
     reads: tuple[str, ...]
     sql: str
@@ -45,6 +66,19 @@ class Stage:
     streaming: str
     columns: tuple[tuple[str, str], ...]
     state: StateBound | None = None
+
+
+@dataclass(frozen=True)
+class WindowedStages:
+    """A window plan's stages around the aggregation (:meth:`Plan.windowed`)."""
+
+    #: the row stages before the aggregation (the event stage among them)
+    before: tuple[Stage, ...]
+    aggregate: Stage
+    #: the baseline, reading the aggregate directly (None: the plan has none)
+    baseline: Stage | None
+    #: the stages after the aggregation (and the baseline)
+    after: tuple[Stage, ...]
 
 
 @dataclass(frozen=True)
@@ -111,20 +145,92 @@ class Plan:
     #: the version of the spec compiled (ctc.dsl.canonical.spec_version): alert provenance
     spec_version: str = ""
 
+    def stages_of(self, kind: StageKind) -> tuple[Stage, ...]:
+        """The stages of ``kind``, in plan order."""
+        return tuple(s for s in self.stages if s.kind is kind)
+
+    def _only(self, kind: StageKind) -> Stage | None:
+        found = self.stages_of(kind)
+        if len(found) > 1:
+            raise PlanShapeError(f"{self.module}: {len(found)} {kind} stages, at most one expected")
+        return found[0] if found else None
+
+    def _one(self, kind: StageKind) -> Stage:
+        stage = self._only(kind)
+        if stage is None:
+            raise PlanShapeError(f"{self.module}: the plan has no {kind} stage")
+        return stage
+
+    @property
+    def alerts_stage(self) -> Stage:
+        """The stage of this plan's base alert records."""
+        return self._one(StageKind.ALERTS)
+
+    @property
+    def output_stage(self) -> Stage:
+        """The stage of this plan's output-table rows."""
+        return self._one(StageKind.OUTPUT)
+
+    @property
+    def aggregate_stage(self) -> Stage | None:
+        """The window aggregation (None: the plan has no window)."""
+        return self._only(StageKind.AGGREGATE)
+
+    @property
+    def baseline_stage(self) -> Stage | None:
+        """The baseline over earlier windows (None: the plan has none)."""
+        return self._only(StageKind.BASELINE)
+
+    @property
+    def event_stage(self) -> Stage:
+        """The stage whose rows carry the event time (its view is :attr:`event_view`)."""
+        found = [s for s in self.stages if s.view == self.event_view]
+        if len(found) != 1:
+            raise PlanShapeError(f"{self.module}: no single stage defines {self.event_view}")
+        return found[0]
+
     @property
     def alerts_view(self) -> str:
         """The view holding this plan's base alert records."""
-        return next(s.view for s in self.stages if s.kind == "alerts")
+        return self.alerts_stage.view
 
     @property
     def output_view(self) -> str:
         """The view holding this plan's output-table rows."""
-        return next(s.view for s in self.stages if s.kind == "output")
+        return self.output_stage.view
 
     @property
     def output_columns(self) -> tuple[tuple[str, str], ...]:
         """Columns of the output table."""
-        return next(s.columns for s in self.stages if s.kind == "output")
+        return self.output_stage.columns
+
+    def windowed(self) -> WindowedStages:
+        """The stages of a window plan split around its aggregation, as the incremental
+        runtime runs them. Raises :class:`PlanShapeError` for a shape it cannot run
+        faithfully: a baseline that does not read the aggregation directly would lose
+        the closed windows of its lookback (the history holds aggregated windows only)."""
+        agg = self.aggregate_stage
+        if agg is None:
+            raise PlanShapeError(f"{self.module}: the plan has no aggregate stage")
+        i = self.stages.index(agg)
+        before, after = self.stages[:i], self.stages[i + 1 :]
+        event = self.event_stage
+        if event not in before:
+            raise PlanShapeError(
+                f"{self.module}: the event stage {event.view} must come before the aggregation"
+            )
+        base = self.baseline_stage
+        if base is None:
+            return WindowedStages(before, agg, None, after)
+        if not after or after[0] is not base or base.reads != (agg.view,):
+            between = ", ".join(s.kind for s in after[: after.index(base)]) if base in after else ""
+            raise PlanShapeError(
+                f"{self.module}: the baseline stage must read the aggregate stage "
+                f"directly (it reads {', '.join(base.reads)}"
+                + (f"; between them: {between}" if between else "")
+                + "): the runtime keeps only aggregated windows as the baseline's history"
+            )
+        return WindowedStages(before, agg, base, after[1:])
 
     @property
     def sinks(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctc.compiler.plan import Plan
+from ctc.compiler.plan import Plan, StageKind
 from ctc.dsl.model import ParamValue
 from ctc.review.changes import param_reach, with_param
 from ctc.review.versions import Version
@@ -139,8 +139,7 @@ def _one_pass(
     gated = gated_input(spark, input_path, rules or permissive_rules(), cache_dir, progress=say)
     try:
         register_plans(spark, version.plans_for([plan.module]), gated.trades)
-        kinds = [st.kind for st in plan.stages]
-        last = kinds.index("alerts")
+        last = plan.stages.index(plan.alerts_stage)
         first = min(
             (i for i, st in enumerate(plan.stages) if st.kind in reached and i <= last),
             default=last,
@@ -152,12 +151,12 @@ def _one_pass(
             ctes = [
                 f"{st.view} AS ({st.sql})"
                 for st in variant.stages[first:last]
-                if st.kind != "output"
+                if st.kind is not StageKind.OUTPUT
             ]
             with_sql = f"WITH {', '.join(ctes)} " if ctes else ""
             queries.append(
                 f"SELECT * FROM ({with_sql}SELECT {i} AS step, alert_type, severity, "
-                f"COUNT(*) AS n FROM ({variant.stages[last].sql}) GROUP BY alert_type, severity)"
+                f"COUNT(*) AS n FROM ({variant.alerts_stage.sql}) GROUP BY alert_type, severity)"
             )
         rows = spark.sql(" UNION ALL ".join(queries)).collect()
         base.unpersist()

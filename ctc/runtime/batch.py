@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctc.compiler.plan import Plan
+from ctc.compiler.plan import Plan, StageKind
 from ctc.events import ALERT_FIELDS
 from ctc.runtime.sources import ddl, empty, empty_frame, empty_onchain, read_reference
 
@@ -95,10 +95,12 @@ def register_plans(
             ).createOrReplaceTempView("alerts")
         # views made from DataFrames keep their resolved plan, so a later redefinition
         # of a shared name (alerts) cannot change or loop back into an earlier plan
-        shared = {s.reads[0] for s in plan.stages if s.kind in ("alerts", "output")}
+        shared = {plan.alerts_stage.reads[0], plan.output_stage.reads[0]}
         for stage in plan.stages:
             df = spark.sql(stage.sql)
-            if stage.kind == "alerts" or (stage.kind == "output" and plan.module in read_later):
+            if stage.kind is StageKind.ALERTS or (
+                stage.kind is StageKind.OUTPUT and plan.module in read_later
+            ):
                 df = df.localCheckpoint(eager=True)
             elif stage.view in shared and (alert_readers or plan.module in read_later):
                 df = df.cache()  # alerts and output both read it: computed once
@@ -122,7 +124,6 @@ def _reads_nothing(plan: Plan, nothing: set[str]) -> bool:
 
 def _register_empty(spark: SparkSession, plan: Plan) -> None:
     """The alerts and output views of a plan without rows, as empty frames."""
-    for stage in plan.stages:
-        if stage.kind in ("alerts", "output"):
-            empty_frame(spark, ddl(dict(stage.columns))).createOrReplaceTempView(stage.view)
+    for stage in (plan.alerts_stage, plan.output_stage):
+        empty_frame(spark, ddl(dict(stage.columns))).createOrReplaceTempView(stage.view)
     spark.table(plan.output_view).createOrReplaceTempView(plan.output_table)

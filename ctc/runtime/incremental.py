@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ctc.compiler.plan import Plan, WindowPlan
+from ctc.compiler.plan import Plan, StageKind, WindowPlan
 from ctc.runtime.sources import ddl
 from ctc.runtime.state import PlanState, RunState
 
@@ -196,10 +196,9 @@ def plan_frames(
         return PlanFrames(plan, None, per_row)
 
     w = plan.window
-    stages = list(plan.stages)
-    agg_i = next(i for i, s in enumerate(stages) if s.kind == "aggregate")
-    pre, agg, post = stages[:agg_i], stages[agg_i], stages[agg_i + 1 :]
-    event_stage = next(s for s in pre if s.view == plan.event_view)
+    split = plan.windowed()  # raises PlanShapeError for a shape that would lose history
+    pre, agg = split.before, split.aggregate
+    event_stage = plan.event_stage
     event_cols = ", ".join(f"`{c}`" for c, _ in event_stage.columns)
     ev, new = plan.event_view, f"{plan.event_view}__new"
     tcol = f"`{w.time_column}`"
@@ -222,7 +221,7 @@ def plan_frames(
     ]
     frames: dict[str, str] = {}
     step = PlanFrames(plan, marks, frames)
-    if trades is not None and event_stage.kind == "input" and plan.source_view == "trades":
+    if trades is not None and event_stage.kind is StageKind.INPUT and plan.source_view == "trades":
         step.arrow["events"] = _events_from(
             trades, [c for c, _ in event_stage.columns], w.time_column, w, marks
         )
@@ -232,9 +231,8 @@ def plan_frames(
             f"SELECT {event_cols}, {last_end} > {marks.previous} AS {_ON_TIME} "
             f"FROM `{new}` WHERE {tcol} IS NOT NULL",
         )
-    rest = post
-    if post and post[0].kind == "baseline":
-        base = post[0]
+    if split.baseline is not None:
+        base = split.baseline
         closed_view = f"__ctc_{agg.view}__closed"
         _cached_view(spark, _with(ctes, f"SELECT * FROM `{agg.view}`"), closed_view, step.cached)
         history_view = _state_view(spark, state, plan, "history", agg.columns)
@@ -249,9 +247,8 @@ def plan_frames(
                 f"SELECT * FROM (\n{base.sql}\n) AS __base WHERE {end_us} > {marks.previous}",
             ),
         ]
-        rest = post[1:]
     shared = _shared_view(plan)
-    for stage in rest:
+    for stage in split.after:
         if stage.view == shared:
             _cached_view(
                 spark,
