@@ -15,6 +15,7 @@ import pytest
 from spec_texts import WHALE_WHEN
 
 from ctc.compiler import compile_paths
+from ctc.compiler.plan import StageKind
 from ctc.runtime.backtest import run_backtest
 
 DETECTORS = Path(__file__).resolve().parents[1] / "detectors"
@@ -86,7 +87,7 @@ def test_baseline_stat_with_brackets_in_a_string_and_a_comment(spark: Any, tmp_p
     spec = volume.replace("  stats:\n", "  stats:\n" + stat, 1)
     assert "odd_windows" in spec
     plans = compile_paths([_spec(tmp_path, "volume-anomaly", spec)])
-    baseline = next(s for s in plans[0].stages if s.kind == "baseline")
+    baseline = next(s for s in plans[0].stages if s.kind is StageKind.BASELINE)
     assert "')('" in baseline.sql and "/*" not in baseline.sql
     trades = [(60 * m + 1, "BTC-USDT", 60000.0, 0.1) for m in range(5)]
     run_backtest(spark, plans, _trades(tmp_path / "t.jsonl", trades))
