@@ -16,7 +16,7 @@ import click
 
 from ctc import __version__
 from ctc.cli_errors import fail, quiet_spark_logs, reports_errors
-from ctc.cli_options import cache_option, input_option, quality_option
+from ctc.cli_options import DEFAULT_STORE_URL, cache_option, input_option, quality_option
 from ctc.dsl.errors import VERBOSE_ENV
 from ctc.report import summary_table
 
@@ -332,7 +332,7 @@ def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
 @click.option(
     "--store",
     "store_url",
-    default="sqlite:///var/ctc/alerts.db",
+    default=DEFAULT_STORE_URL,
     show_default=True,
     help="Hot store: sqlite:///FILE or dynamodb://PREFIX?region=R.",
 )

@@ -103,8 +103,9 @@ def run_backtest(
             kept = read_results(found.entry, fp) if fp else None
             if kept is not None:
                 rows[plan.module] = kept
-    need = needed_plans(ordered, set(rows))
-    timings: dict[str, float] = dict.fromkeys(rows, 0.0)
+    from_cache = set(rows)
+    need = needed_plans(ordered, from_cache)
+    timings: dict[str, float] = dict.fromkeys(from_cache, 0.0)
     registered: frozenset[str] = frozenset()
     if not need and found is not None and found.data is not None:
         say(f"every detector's alerts from cache {found.entry} (no Spark started)")
@@ -117,8 +118,8 @@ def run_backtest(
         gated = gated_input(session, input_path, rules, cache_dir, progress=say, found=found)
         metrics, counts, hit = gated.metrics, gated.counts, gated.hit
         gate_seconds = time.perf_counter() - t0
-        if found is not None and rows:
-            say(f"{len(rows)} of {len(ordered)} detectors' alerts from cache, unchanged")
+        if found is not None and from_cache:
+            say(f"{len(from_cache)} of {len(ordered)} detectors' alerts from cache, unchanged")
         chain = None
         if chain_input is not None:
             from ctc.runtime.chain_events import read_chain_input
@@ -129,8 +130,8 @@ def run_backtest(
             _run_plans(session, need, gated.trades, counts.used, line, timings, rows, reuse, chain)
         )
         gated.release()
-        if found is not None:
-            _keep(found.entry, need, fingerprints, rows)
+        if found is not None:  # plans run only to feed a changed reader are kept already
+            _keep(found.entry, [p for p in need if p.module not in from_cache], fingerprints, rows)
     say(
         f"{counts.read} records read: {counts.used} used, {counts.rejected} rejected, "
         f"{counts.duplicates} duplicate event ids dropped"
@@ -151,7 +152,7 @@ def run_backtest(
         hit,
         gate_seconds,
         by_rule,
-        kept=sorted(set(rows) - {p.module for p in need}),
+        kept=sorted(from_cache - {p.module for p in need}),
         registered=registered,
         chain_counts=chain_counts,
     )

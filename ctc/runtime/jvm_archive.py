@@ -28,7 +28,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 #: The environment variable that names the archive file, or turns the archive off.
 ARCHIVE_ENV: Final = "CTC_JVM_ARCHIVE"
@@ -74,13 +77,12 @@ def java_options() -> str:
     return f"-XX:SharedArchiveFile={path} {_QUIET}"
 
 
-def _workload(spark_dir: Path) -> None:
+def _workload(spark: SparkSession, spark_dir: Path) -> None:
     """What a ctc command does, small: a back-test of the small tier and a bounded
     streaming run over the same simulated trades (the classes they load are archived)."""
     from ctc.compiler import compile_paths
     from ctc.runtime.backtest import run_backtest
     from ctc.runtime.quality import load_rules
-    from ctc.runtime.spark import get_spark
     from ctc.runtime.stream import RunOptions, StreamRunner
     from ctc.simulate import simulate
 
@@ -89,7 +91,6 @@ def _workload(spark_dir: Path) -> None:
     landing = spark_dir / "landing"
     landing.mkdir()
     simulate(0.1, landing / "trades.jsonl", seed=1)
-    spark = get_spark("ctc-jvm-archive")
     plans = compile_paths(specs)
     rules = load_rules(detectors / "quality.yaml")
     run_backtest(spark, plans, landing, rules=rules, cache_dir=spark_dir / "cache")
@@ -121,13 +122,11 @@ def build(force: bool = False) -> Path | None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tempfile.TemporaryDirectory(prefix="ctc-jvm-archive-") as work:
-            get_spark("ctc-jvm-archive", java_options=f"-XX:ArchiveClassesAtExit={tmp} {_QUIET}")
-            from pyspark.sql import SparkSession
-
-            _workload(Path(work))
-            active = SparkSession.getActiveSession()
-            if active is not None:
-                stop_spark(active, timeout=600)  # the JVM writes the archive as it exits
+            spark = get_spark(
+                "ctc-jvm-archive", java_options=f"-XX:ArchiveClassesAtExit={tmp} {_QUIET}"
+            )
+            _workload(spark, Path(work))
+            stop_spark(spark, timeout=600)  # the JVM writes the archive as it exits
         if not tmp.is_file() or tmp.stat().st_size == 0:
             return None
         os.replace(tmp, path)

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ctc.compiler.plan import Plan
-from ctc.events import ALERT_FIELDS
 from ctc.progress import Progress
 from ctc.runtime.batch import dependency_order
 from ctc.runtime.chain_events import CHAIN_FOLDER, ChainFeed
@@ -50,11 +49,10 @@ from ctc.runtime.market import fold
 from ctc.runtime.publish import Publisher, alert_records, iso_from_us
 from ctc.runtime.quality import CheckColumns, check_columns
 from ctc.runtime.run_options import RunOptions
-from ctc.runtime.sources import ddl, empty_frame
+from ctc.runtime.sources import empty_frame
 from ctc.runtime.state import RunState, StateStore
 from ctc.runtime.status import PendingFiles, RunTotals, StatusOutlets, batch_status
 from ctc.runtime.stream_gate import GatedBatch, empty_gate, gate_batch
-from ctc.sinks.lake.tables import RAW_TRADES
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -62,12 +60,6 @@ if TYPE_CHECKING:
 __all__ = ["RunOptions", "RunTotals", "StreamRunner"]
 
 Say = Callable[[str], None]
-
-#: Spark DDL of an alerts view.
-_ALERTS_DDL = ddl(ALERT_FIELDS)
-
-#: Spark DDL of the ``trades`` view (the gate's passed rows).
-_TRADES_DDL = ddl(dict(RAW_TRADES.columns))
 
 
 class StreamRunner:
@@ -120,9 +112,9 @@ class StreamRunner:
         self.totals = RunTotals()
         #: what the passed trades of this process's batches covered (for why_silent)
         self.coverage = Coverage()
-        self._pending = PendingFiles(self.checkpoint, self._landing())
-        self._gaps = GapRecords(self._landing(), lake)
         landing = self._landing()
+        self._pending = PendingFiles(self.checkpoint, landing)
+        self._gaps = GapRecords(landing, lake)
         chain = options.chain_landing or (landing / CHAIN_FOLDER if landing else None)
         self._chain = ChainFeed(chain, self.checkpoint, lake)
         self.last_status: dict[str, Any] = {}

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from ctc.cli_options import DEFAULT_STORE_URL
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -17,7 +19,7 @@ import click
 @click.option(
     "--store",
     "store_url",
-    default="sqlite:///var/ctc/alerts.db",
+    default=DEFAULT_STORE_URL,
     show_default=True,
     envvar="CTC_STORE_URL",
     help="Hot store: sqlite:///FILE or dynamodb://PREFIX?region=R (env CTC_STORE_URL).",
