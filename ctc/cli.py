@@ -459,6 +459,7 @@ def _register_optional() -> None:
     """Commands that live with their units: simulate, ingest, serve and deploy."""
     from ctc.deploy.cli import deploy_command
     from ctc.ingest.cli import ingest
+    from ctc.ingest.labels_cli import labels_command
     from ctc.review.alert_cli import alert_command
     from ctc.review.cli import diff_command, sweep_command
     from ctc.serve.cli import serve_command
@@ -466,6 +467,7 @@ def _register_optional() -> None:
 
     main.add_command(simulate_command)
     main.add_command(ingest)
+    main.add_command(labels_command)
     main.add_command(diff_command)
     main.add_command(sweep_command)
     main.add_command(alert_command)

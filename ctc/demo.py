@@ -115,6 +115,14 @@ def run_demo(opts: DemoOptions) -> None:
         f"{sim.trades} trades, {len(sim.anomalies)} injected anomalies; "
         f"{len(files)} files landed in {workdir / 'landing'}"
     )
+    from ctc.ingest.labels import ensure_labels
+
+    labels = ensure_labels(opts.detectors_dir)
+    if labels is not None:
+        progress.note(
+            f"known-wallet labels: the {labels.addresses} hand-kept ones into {labels.path} "
+            "(`ctc labels load` adds the real label sets)"
+        )
     plans = compile_paths([opts.detectors_dir])
     store_url = f"sqlite:///{workdir / 'alerts.db'}"
     options = RunOptions(

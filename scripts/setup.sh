@@ -30,3 +30,9 @@ fi
 
 # the JVM class archive (ctc/runtime/jvm_archive.py): every later Spark start is faster
 .venv/bin/python -m ctc.runtime.jvm_archive || echo "setup: no JVM class archive; ctc runs without one" >&2
+
+# the known-wallet labels the on-chain detectors read (git-ignored, docs/ingest.md): the
+# real label sets of ../shared when they are there, else the hand-kept list alone
+if [ ! -f detectors/reference/labels/known_wallets.csv ]; then
+  .venv/bin/ctc labels load 2>/dev/null || .venv/bin/ctc labels load --seed-only
+fi

@@ -20,6 +20,15 @@ SHARED_REAL = ROOT.parent / "shared" / "data" / "real"
 DETECTORS = ROOT / "detectors"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def known_wallet_labels() -> None:
+    """The known-wallet table the on-chain specs read (git-ignored, written by `ctc labels
+    load`): the hand-kept list alone when it was never loaded here (a fresh clone)."""
+    from ctc.ingest.labels import ensure_labels
+
+    ensure_labels(DETECTORS)
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
     """A local[2] SparkSession shared by the whole run (cold start costs ~10 s)."""

@@ -84,6 +84,7 @@ def test_every_command_has_help() -> None:
         "demo",
         "serve",
         "ingest",
+        "labels",
     ]:
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0, (name, result.output)

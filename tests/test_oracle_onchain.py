@@ -12,7 +12,6 @@ spec's documented rule: ``large_transfer`` for a transfer worth more than
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import hashlib
 from datetime import UTC, datetime, timedelta
@@ -22,18 +21,10 @@ from pathlib import Path
 import pytest
 import realdata
 import yaml
-
-from ctc.ingest.chain.normalise import LogNormaliser
-from ctc.ingest.chain.pipeline import chain_event_json, run_chain_pipeline
-from ctc.ingest.chain.recordings import load_transfers
-from ctc.ingest.chain.replay_server import ChainReplayServer
-from ctc.ingest.chain.tokens import PriceBook, load_pools, load_tokens
-from ctc.ingest.replay_server import END_OF_STREAM
-from ctc.ingest.sink_landing import LandingSink
+from chain_landing import land_recording, one_trade
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "detectors" / "onchain-ingester.yaml"
-PRICES = {"ETH-USDT": 2500.0, "BTC-USDT": 33000.0}
 #: token → (decimals, USD per token); other tokens have no USD value
 ORACLE_TOKENS = {
     "0xdac17f958d2ee523a2206206994597c13d831ec7": (6, 1.0),
@@ -66,24 +57,6 @@ def oracle_alerts(
     return out
 
 
-def _land(csv_path: Path, folder: Path) -> None:
-    async def go() -> None:
-        tokens = load_tokens()
-        blocks = load_transfers(csv_path, tokens)
-        async with ChainReplayServer(blocks, lockstep=12) as srv:
-            sink = LandingSink(folder, prefix="chain", to_json=chain_event_json)
-            normaliser = LogNormaliser(tokens, load_pools(), PriceBook(prices=PRICES))
-            await run_chain_pipeline(
-                srv.url,
-                sink,
-                normaliser,
-                start_block=blocks[0].number,
-                end_of_stream_reason=END_OF_STREAM,
-            )
-
-    asyncio.run(go())
-
-
 @pytest.mark.realdata
 def test_oracle_itself_matches_provenance() -> None:
     path = realdata.real_dir() / "ethritch-data_cleaning" / "token_transfers.csv"
@@ -99,13 +72,8 @@ def test_mod008_large_transfers_match_the_oracle(spark: object, tmp_path: Path) 
     from ctc.runtime.backtest import run_backtest
 
     path = realdata.real_dir() / "ethritch-data_cleaning" / "token_transfers.csv"
-    _land(path, tmp_path / "chain")
-    trades = tmp_path / "trades.jsonl"
-    trades.write_text(
-        '{"event_id":"x:1","exchange":"binance","symbol":"ETH-USDT","market":"ETHUSDT",'
-        '"instrument":"spot","price":2500.0,"quantity":1.0,"quote_volume":2500.0,"side":"buy",'
-        '"timestamp":"2021-06-08T00:00:00Z","ingestion_timestamp":"2021-06-08T00:00:00Z"}\n'
-    )
+    land_recording(path, tmp_path / "chain")
+    trades = one_trade(tmp_path / "trades.jsonl")
     params = yaml.safe_load(SPEC.read_text())["params"]
     expected = oracle_alerts(
         path, params["large_transfer_usd"], params["high_transfer_usd"], ORACLE_TOKENS | BUSD

@@ -55,8 +55,13 @@ def resolve_reference(base: Path, path: str) -> Path:
             f"reference path {path!r} leads out of the spec's folder {base} (through a symlink)"
         )
     if not full.is_file():
-        what = "a folder" if full.is_dir() else "missing"
-        raise ValueError(f"reference path {path!r} is {what}: it must be a file in {base}")
+        if full.is_dir():
+            raise ValueError(f"reference path {path!r} is a folder: it must be a file in {base}")
+        raise ValueError(
+            f"reference path {path!r} is missing: it must be a file in {base} (a reference "
+            "fetched by a command must be fetched first: `ctc labels load` writes "
+            "reference/labels/known_wallets.csv)"
+        )
     return full
 
 
