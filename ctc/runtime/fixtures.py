@@ -10,8 +10,22 @@ A fixture lives at ``detectors/fixtures/<spec-stem>/<case>.yaml``::
       - {alert_type: whale_trade, severity: medium, symbol: BTC-USDT,
          details: {quote_volume: 120000}}
 
-Every field given under an expected alert must match (numbers within 1e-9 relative);
-fields left out are not checked. The number of alerts must match exactly.
+Every field given under an expected alert must match (numbers within 1e-9 relative; a
+detail expected null may be absent, as the details JSON leaves nulls out); fields left out
+are not checked. The number of alerts must match exactly.
+
+A detector that reads on-chain events gets them under ``chain_events:`` (the fields of
+``ctc.events.ONCHAIN_EVENT_FIELDS``), through the same on-chain quality rules as
+``ctc backtest --chain-input`` (a repeated ``event_id`` is dropped, the first kept)::
+
+    chain_events:                 # blockchain defaults to ethereum, log_index to 0,
+      - {tx_hash: "0xa1", block_number: 100, block_timestamp: "2026-01-01T00:00:12Z",
+         event_type: transfer, from_address: "0x…", to_address: "0x…",
+         token_symbol: USDT, amount: 250000, amount_usd: 250000}
+
+``event_id`` defaults to ``<blockchain>:<tx_hash>:<log_index>`` and
+``ingestion_timestamp`` to ``block_timestamp`` (give a later one for an event that
+arrived late). Events are fed in the order listed, which need not be time order.
 """
 
 from __future__ import annotations
@@ -65,9 +79,22 @@ def _event(e: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _iso(value: Any) -> Any:
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+
+
+def _chain_event(e: dict[str, Any]) -> dict[str, Any]:
+    out = {k: _iso(v) for k, v in e.items() if k != "log_index"}
+    out.setdefault("blockchain", "ethereum")
+    out.setdefault("event_id", f"{out['blockchain']}:{out.get('tx_hash')}:{e.get('log_index', 0)}")
+    out.setdefault("ingestion_timestamp", out.get("block_timestamp"))
+    return out
+
+
 def _same(want: Any, got: Any) -> bool:
     if isinstance(want, dict) and isinstance(got, dict):
-        return all(k in got and _same(v, got[k]) for k, v in want.items())
+        # a null detail is left out of the details JSON: expecting null matches its absence
+        return all(_same(v, got[k]) if k in got else v is None for k, v in want.items())
     if isinstance(want, bool) or isinstance(got, bool):
         return want == got
     if isinstance(want, int | float) and isinstance(got, int | float):
@@ -102,11 +129,14 @@ def run_fixture(spark: SparkSession, plans: list[Plan], fixture: Path) -> Fixtur
     """Run one fixture file against ``plans``."""
     data = yaml.safe_load(fixture.read_text(encoding="utf-8")) or {}
     events = [_event(e) for e in data.get("events") or []]
+    chain = [_chain_event(e) for e in data.get("chain_events") or []]
     expected = data.get("expect") or []
     with tempfile.TemporaryDirectory(prefix="ctc-fixture-") as tmp:
         path = Path(tmp) / "events.jsonl"
         path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
-        result = run_backtest(spark, plans, path)
+        chain_path = Path(tmp) / "chain.jsonl"
+        chain_path.write_text("".join(json.dumps(e) + "\n" for e in chain), encoding="utf-8")
+        result = run_backtest(spark, plans, path, chain_input=chain_path if chain else None)
     wanted = {p.module for p in plans[:1]}
     alerts = [a for a in result.alerts if a["module_id"] in wanted]
     problems = check_alerts(expected, alerts)

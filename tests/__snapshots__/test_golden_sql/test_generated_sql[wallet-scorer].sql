@@ -277,7 +277,7 @@ SELECT
   COUNT(price_after) AS trade_count,
   COUNT(*) AS swap_count,
   SUM(amount_in_usd) AS volume_usd,
-  AVG(CASE WHEN price_after > price_at_swap THEN 1.0 WHEN price_after <= price_at_swap THEN 0.0 END) AS win_rate,
+  AVG(CAST(price_after > price_at_swap AS DOUBLE)) AS win_rate,
   AVG(TRY_DIVIDE((price_after - price_at_swap), price_at_swap) * 100) AS avg_return_pct,
   MIN(TRY_DIVIDE((price_after - price_at_swap), price_at_swap) * 100) AS worst_return_pct,
   GREATEST(-MIN(TRY_DIVIDE((price_after - price_at_swap), price_at_swap) * 100), 1.0) AS max_drawdown_pct,
