@@ -375,6 +375,21 @@ def tier_specs(detectors_dir: Path, tier: str) -> list[Path]:
     help="Process what is in the landing folder, close every open window, stop (the "
     "folder must exist).",
 )
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="Instead of the stream: run the batch detectors (mode: batch; MOD-004, MOD-011) "
+    "for one day (--date) from the lake into the hot store and the lake, idempotent per "
+    "day; the daily step the AWS schedule runs. The tier defaults to large.",
+)
+@click.option(
+    "--date",
+    "day",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="With --batch: the UTC day [default: two days ago, the latest whose 24-hour "
+    "horizons have passed].",
+)
 @click.option("--trigger-seconds", default=2.0, show_default=True, type=float)
 @click.option(
     "--max-files-per-trigger",
@@ -397,6 +412,8 @@ def run(
     source: str | None,
     cloudwatch_namespace: str | None,
     until_idle: bool,
+    batch: bool,
+    day: str | None,
     trigger_seconds: float,
     max_files_per_trigger: int | None,
 ) -> None:
@@ -407,7 +424,26 @@ def run(
     store and the lake. Stop with Ctrl-C; a restart resumes from the checkpoint. Ends
     with the totals and, for each detector without alerts that cannot fire on the trades
     read, why; exits 1 when no record passed the quality gate.
+
+    With --batch, runs the batch detectors for one day from the lake instead
+    (docs/runtime.md, "Daily batch").
     """
+    if batch:
+        from click.core import ParameterSource
+
+        from ctc.progress import Progress
+        from ctc.runtime.daily import run_daily_command
+
+        ctx = click.get_current_context()
+        default_tier = ctx.get_parameter_source("tier") is ParameterSource.DEFAULT
+        specs = list(paths) or tier_specs(detectors_dir, "large" if default_tier else tier)
+        progress = Progress()
+        lines = run_daily_command(specs, day, store_url, lake, progress.note)
+        progress.close()
+        click.echo("\n".join(lines))
+        return
+    if day is not None:
+        raise click.UsageError("--date goes with --batch")
     from ctc.compiler import compile_paths
     from ctc.progress import Progress
     from ctc.runtime.run_summary import check_landing, input_verdict, summary_lines

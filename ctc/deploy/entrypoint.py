@@ -3,10 +3,12 @@
     entrypoint.py [--dry-run] JOB [ctc options...]
 
 JOB is ``stream`` (``ctc run``: the detectors of a tier over Kinesis, into DynamoDB and the
-Glue lake) or a daily batch step: ``history``, ``batch``, ``quality``, ``catalog``, each
-the ``ctc`` command of the same name. The bundle (``ctc-job.tar.gz``, unpacked by Spark
-from ``spark.archives`` as ``./job``, or the folder this file is in) holds ``site/`` (the
-ctc package and its dependencies, without pyspark, which EMR ships) and ``detectors/``.
+Glue lake) or a daily batch step: ``batch`` (``ctc run --batch``: the batch detectors,
+MOD-004 and MOD-011, for one day from the lake; docs/runtime.md, "Daily batch"), and
+``history``, ``quality``, ``catalog``, each the ``ctc`` command of the same name. The
+bundle (``ctc-job.tar.gz``, unpacked by Spark from ``spark.archives`` as ``./job``, or the
+folder this file is in) holds ``site/`` (the ctc package and its dependencies, without
+pyspark, which EMR ships) and ``detectors/``.
 ``--detectors`` defaults to the bundle's detectors.
 
 A JOB whose command this build of ctc lacks exits with status 2 and says so; nothing is
@@ -22,11 +24,11 @@ import os
 import sys
 from pathlib import Path
 
-#: JOB → the ctc command it runs.
+#: JOB → the ctc command it runs (its (sub)command names, then its fixed options).
 JOBS = {
     "stream": ("run",),
     "history": ("history",),
-    "batch": ("batch",),
+    "batch": ("run", "--batch"),
     "quality": ("quality",),
     "catalog": ("catalog",),
 }
@@ -55,13 +57,18 @@ def _usage(message: str) -> int:
 
 
 def command_exists(path: tuple[str, ...]) -> bool:
-    """Whether the ``ctc`` click group has the (sub)command ``path``."""
+    """Whether the ``ctc`` click group has the (sub)command ``path`` (names, then options
+    such as ``--batch`` that the command must accept)."""
     import click
 
     from ctc.cli import main
 
     group: click.Command = main
     for name in path:
+        if name.startswith("-"):
+            if not any(name in p.opts for p in group.params):
+                return False
+            continue
         if not isinstance(group, click.Group):
             return False
         found = group.commands.get(name)
@@ -99,7 +106,8 @@ def check_bundle(root: Path, ctc_args: list[str]) -> list[str]:
     if not package.is_relative_to((root / "site").resolve()):
         raise ValueError(f"ctc was imported from {package}, not from the bundle {root}/site")
     detectors = Path(ctc_args[ctc_args.index("--detectors") + 1])
-    tier = ctc_args[ctc_args.index("--tier") + 1] if "--tier" in ctc_args else "small"
+    default_tier = "large" if "--batch" in ctc_args else "small"  # as `ctc run` defaults
+    tier = ctc_args[ctc_args.index("--tier") + 1] if "--tier" in ctc_args else default_tier
     plans = compile_paths(tier_specs(detectors, tier), with_dependencies=True)
     lines.append(f"detectors: {detectors} (tier {tier}: {len(plans)} specs compiled)")
     refs = 0

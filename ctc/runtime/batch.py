@@ -86,30 +86,46 @@ def register_plans(
             if on_plan:
                 on_plan(plan)
             continue
-        base = Path(plan.spec_path).parent
-        for name, path, fmt, cols in plan.references:
-            read_reference(spark, base, path, fmt, cols).createOrReplaceTempView(name)
         if plan.source_kind == "alerts" and alert_views:
             spark.sql(
                 " UNION ALL ".join(f"SELECT * FROM {v}" for v in alert_views)
             ).createOrReplaceTempView("alerts")
-        # views made from DataFrames keep their resolved plan, so a later redefinition
-        # of a shared name (alerts) cannot change or loop back into an earlier plan
-        shared = {plan.alerts_stage.reads[0], plan.output_stage.reads[0]}
-        for stage in plan.stages:
-            df = spark.sql(stage.sql)
-            if stage.kind is StageKind.ALERTS or (
-                stage.kind is StageKind.OUTPUT and plan.module in read_later
-            ):
-                df = df.localCheckpoint(eager=True)
-            elif stage.view in shared and (alert_readers or plan.module in read_later):
-                df = df.cache()  # alerts and output both read it: computed once
-            df.createOrReplaceTempView(stage.view)
-        spark.table(plan.output_view).createOrReplaceTempView(plan.output_table)
+        register_stages(
+            spark,
+            plan,
+            keep_output=plan.module in read_later,
+            cache_shared=alert_readers or plan.module in read_later,
+        )
         alert_views.append(plan.alerts_view)
         if on_plan:
             on_plan(plan)
     return ordered
+
+
+def register_stages(
+    spark: SparkSession, plan: Plan, *, keep_output: bool, cache_shared: bool
+) -> None:
+    """Read ``plan``'s reference tables and create each of its stage views over the
+    views its source names (registered by the caller), and its output table's view.
+
+    The alerts are computed once and kept without their lineage (``localCheckpoint``),
+    and so is the output with ``keep_output`` (a later plan reads it); with
+    ``cache_shared`` the stage both read is cached, so it is computed once too.
+    """
+    base = Path(plan.spec_path).parent
+    for name, path, fmt, cols in plan.references:
+        read_reference(spark, base, path, fmt, cols).createOrReplaceTempView(name)
+    # views made from DataFrames keep their resolved plan, so a later redefinition
+    # of a shared name (alerts) cannot change or loop back into an earlier plan
+    shared = {plan.alerts_stage.reads[0], plan.output_stage.reads[0]}
+    for stage in plan.stages:
+        df = spark.sql(stage.sql)
+        if stage.kind is StageKind.ALERTS or (stage.kind is StageKind.OUTPUT and keep_output):
+            df = df.localCheckpoint(eager=True)
+        elif stage.view in shared and cache_shared:
+            df = df.cache()  # alerts and output both read it: computed once
+        df.createOrReplaceTempView(stage.view)
+    spark.table(plan.output_view).createOrReplaceTempView(plan.output_table)
 
 
 def _reads_nothing(plan: Plan, nothing: set[str]) -> bool:

@@ -65,7 +65,9 @@ def fixture_files(spec_path: Path) -> list[Path]:
     return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
-def _event(e: dict[str, Any]) -> dict[str, Any]:
+def fixture_trade(e: dict[str, Any]) -> dict[str, Any]:
+    """A fixture's trade event with its defaults filled in (quote volume, market,
+    instrument, ingestion time), times as ISO text."""
     out = dict(e)
     if "quote_volume" not in out and "price" in out and "quantity" in out:
         out["quote_volume"] = float(Decimal(str(out["price"])) * Decimal(str(out["quantity"])))
@@ -83,7 +85,9 @@ def _iso(value: Any) -> Any:
     return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
 
 
-def _chain_event(e: dict[str, Any]) -> dict[str, Any]:
+def fixture_chain_event(e: dict[str, Any]) -> dict[str, Any]:
+    """A fixture's on-chain event with its defaults filled in (blockchain, event id,
+    ingestion time), times as ISO text."""
     out = {k: _iso(v) for k, v in e.items() if k != "log_index"}
     out.setdefault("blockchain", "ethereum")
     out.setdefault("event_id", f"{out['blockchain']}:{out.get('tx_hash')}:{e.get('log_index', 0)}")
@@ -128,8 +132,8 @@ def check_alerts(expected: list[dict[str, Any]], actual: list[dict[str, Any]]) -
 def run_fixture(spark: SparkSession, plans: list[Plan], fixture: Path) -> FixtureResult:
     """Run one fixture file against ``plans``."""
     data = yaml.safe_load(fixture.read_text(encoding="utf-8")) or {}
-    events = [_event(e) for e in data.get("events") or []]
-    chain = [_chain_event(e) for e in data.get("chain_events") or []]
+    events = [fixture_trade(e) for e in data.get("events") or []]
+    chain = [fixture_chain_event(e) for e in data.get("chain_events") or []]
     expected = data.get("expect") or []
     with tempfile.TemporaryDirectory(prefix="ctc-fixture-") as tmp:
         path = Path(tmp) / "events.jsonl"

@@ -110,10 +110,17 @@ def test_entrypoint_finds_the_bundle_as_sparks_archive(bundle_dir: Path, tmp_pat
     assert "tier small:" in done.stdout
 
 
+def test_entrypoint_batch_step_is_ctc_run_batch(bundle_dir: Path, tmp_path: Path) -> None:
+    done = _entry(bundle_dir, "--dry-run", "batch", "--lake", "var/lake", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "tier large:" in done.stdout
+    assert "would run: ctc run --batch --lake var/lake --detectors" in done.stdout
+
+
 def test_entrypoint_refuses_a_job_this_build_lacks(bundle_dir: Path, tmp_path: Path) -> None:
-    done = _entry(bundle_dir, "batch", "--modules", "MOD-004", cwd=tmp_path)
+    done = _entry(bundle_dir, "history", cwd=tmp_path)
     assert done.returncode == 2
-    assert "has no `ctc batch` command" in done.stderr and "nothing was run" in done.stderr
+    assert "has no `ctc history` command" in done.stderr and "nothing was run" in done.stderr
     done = _entry(bundle_dir, "nonsense", cwd=tmp_path)
     assert done.returncode == 2 and "name a job first" in done.stderr
 
@@ -123,8 +130,7 @@ def test_entrypoint_reports_a_missing_reference_file(bundle_dir: Path, tmp_path:
 
     broken = tmp_path / "bundle"
     shutil.copytree(bundle_dir, broken)
-    for ref in (broken / "detectors" / "reference").iterdir():
-        ref.unlink()
+    shutil.rmtree(broken / "detectors" / "reference")
     done = _entry(broken, "--dry-run", "stream", "--tier", "large", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("ctc job: error:") and "reference" in done.stderr.lower()

@@ -158,10 +158,39 @@ def test_batch_workflow_runs_the_entrypoints_jobs_with_the_deploys_parameters() 
     expected = job.spark_submit_parameters("${local.job_root}", ['${join(",", var.extra_jars)}'])
     assert " ".join(local["spark_submit_confs"]) == expected
     assert local["job_root"] == "s3://${var.artifacts_bucket}/jobs/current"
-    assert "MOD-004,MOD-011" in [a for s in local["steps"] for a in s["args"]]
+    batch = next(s["args"] for s in local["steps"] if s["name"] == "BatchDetectors")
+    # `ctc run --batch` over the large tier's batch detectors (MOD-004, MOD-011)
+    assert entrypoint.JOBS[batch[0]] == ("run", "--batch")
+    assert batch == [
+        "batch",
+        *("--tier", "large", "--store", "${var.store_url}", "--lake", "${var.lake_url}"),
+    ]
     schedule = module("batch")["resource"]["aws_scheduler_schedule"]["daily"]
     assert module("batch")["variable"]["schedule_expression"]["default"] == "cron(0 2 * * ? *)"
     assert schedule["state"] == '${var.schedule_enabled ? "ENABLED" : "DISABLED"}'
+
+
+def test_the_batch_step_writes_where_the_stream_writes() -> None:
+    """dev passes the batch module the stream's --store and --lake (job.stream_arguments)."""
+    from dataclasses import fields
+
+    tf = {
+        "region": "${var.region}",
+        "store_prefix": "${module.hot_store.table_prefix}",
+        "glue_database": "${module.catalog.database_name}",
+        "lake_warehouse": "${module.catalog.warehouse}",
+    }
+    plain = {f.name: f.name.upper() for f in fields(names.DeployNames)}
+    plain["lake_warehouse"] = "s3://WAREHOUSE"
+    args = job.stream_arguments(names.DeployNames(**plain), "s3://c", "large")
+    want = {}
+    for option in ("--store", "--lake"):
+        value = args[args.index(option) + 1]
+        for field, expression in tf.items():
+            value = value.replace(plain[field], expression)
+        want[option] = value
+    batch = module("dev")["module"]["batch"]
+    assert (batch["store_url"], batch["lake_url"]) == (want["--store"], want["--lake"])
 
 
 def test_dev_outputs_name_everything_ctc_deploy_reads() -> None:

@@ -60,7 +60,7 @@ def test_a_change_reaches_the_plan_and_its_readers_only(tmp_path: Path) -> None:
 def test_reference_data_and_is_late_reach_the_fingerprint(tmp_path: Path) -> None:
     (spec,) = _copy(tmp_path / "d", ("labeled-whales.yaml",))
     before = _fingerprints([spec])
-    labels = tmp_path / "d" / "reference" / "labels.csv"
+    labels = tmp_path / "d" / "reference" / "labels" / "known_wallets.csv"
     labels.write_text(labels.read_text(encoding="utf-8") + "0xabc,x,y,z\n", encoding="utf-8")
     assert _fingerprints([spec]) != before
 

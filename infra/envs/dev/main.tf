@@ -154,7 +154,10 @@ module "batch" {
   alarm_topic_arn   = module.monitoring.alarm_topic_arn
   kms_key_arn       = module.kms.key_arn
   schedule_enabled  = var.batch_schedule_enabled
-  tags              = local.tags
+  # the stream's sink (ctc.deploy.job.stream_arguments), for the batch detectors
+  store_url = "dynamodb://${module.hot_store.table_prefix}?region=${var.region}"
+  lake_url  = "glue://${module.catalog.database_name}?warehouse=${module.catalog.warehouse}&region=${var.region}&packages=false"
+  tags      = local.tags
 }
 
 module "billing" {

@@ -26,7 +26,9 @@ locals {
 
   steps = [
     { name = "HistoricalLoad", args = ["history"] },
-    { name = "BatchDetectors", args = ["batch", "--modules", "MOD-004,MOD-011"] },
+    # `ctc run --batch`: MOD-004 and MOD-011 for the day before yesterday (UTC), from the
+    # lake into the hot store and the lake, idempotent per day (docs/runtime.md)
+    { name = "BatchDetectors", args = ["batch", "--tier", "large", "--store", var.store_url, "--lake", var.lake_url] },
     { name = "QualityChecks", args = ["quality"] },
     { name = "UpdateCatalog", args = ["catalog"] },
   ]

@@ -43,6 +43,16 @@ variable "kms_key_arn" {
   type        = string
 }
 
+variable "store_url" {
+  description = "The hot store the batch detectors write their alerts to (ctc run --store)."
+  type        = string
+}
+
+variable "lake_url" {
+  description = "The lake the batch detectors read and write (ctc run --lake glue://...)."
+  type        = string
+}
+
 variable "schedule_expression" {
   description = "When the daily batch runs."
   type        = string
