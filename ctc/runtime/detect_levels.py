@@ -196,9 +196,13 @@ class DetectorLevels:
             inputs["alerts"] = "__ctc_alerts_" + plan.module.replace("-", "_")
             view.createOrReplaceTempView(inputs["alerts"])
         for dep in plan.depends_on:
-            if dep in done and plan.source_kind == "detector":
-                up = done[dep].plan
-                _arrow_frame(
-                    spark, done[dep].arrow["output"], ddl(dict(up.output_columns))
-                ).createOrReplaceTempView(up.output_table)
+            up = next((p for p in self.plans if p.module == dep), None)
+            if up is None or plan.source_kind != "detector":
+                continue
+            # this batch's rows of the upstream; none when it was skipped (no new rows),
+            # never the view an earlier batch left under that name (read twice, they were
+            # late or counted twice in an open window)
+            schema = ddl(dict(up.output_columns))
+            rows = done[dep].arrow["output"] if dep in done else pa.table({})
+            _arrow_frame(spark, rows, schema).createOrReplaceTempView(up.output_table)
         return inputs
