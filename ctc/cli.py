@@ -16,7 +16,13 @@ import click
 
 from ctc import __version__
 from ctc.cli_errors import fail, quiet_spark_logs, reports_errors
-from ctc.cli_options import DEFAULT_STORE_URL, cache_option, input_option, quality_option
+from ctc.cli_options import (
+    DEFAULT_STORE_URL,
+    cache_option,
+    detectors_option,
+    input_option,
+    quality_option,
+)
 from ctc.dsl.errors import VERBOSE_ENV
 from ctc.report import summary_table
 
@@ -25,14 +31,7 @@ _PATHS = click.argument(
 )
 
 
-_DETECTORS = click.option(
-    "--detectors",
-    "detectors_dir",
-    default="detectors",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The detectors folder (specs, tiers/, quality.yaml).",
-)
+_DETECTORS = detectors_option("The detectors folder (specs, tiers/, quality.yaml).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

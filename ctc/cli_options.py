@@ -1,5 +1,5 @@
 """Options several ``ctc`` commands share, defined once: the back-tests' quality rules and
-gated-input cache."""
+gated-input cache, the detectors folder."""
 
 from __future__ import annotations
 
@@ -47,5 +47,17 @@ def input_option(
         "input_path",
         required=required,
         type=click.Path(exists=True, path_type=Path),
+        help=help_text,
+    )
+
+
+def detectors_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--detectors``: the detectors folder (default ``detectors``), as ``detectors_dir``."""
+    return click.option(
+        "--detectors",
+        "detectors_dir",
+        default="detectors",
+        show_default=True,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
         help=help_text,
     )

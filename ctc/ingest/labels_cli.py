@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ctc.cli_errors import fail, reports_errors
+from ctc.cli_options import detectors_option
 from ctc.ingest.labels import KNOWN_WALLETS, SHARED_SOURCES, load_labels, shared_sources
 
 
@@ -19,14 +20,7 @@ def labels_command() -> None:
 
 @labels_command.command("load")
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--detectors",
-    "detectors_dir",
-    default="detectors",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The detectors folder; the table goes to DETECTORS/" + KNOWN_WALLETS + ".",
-)
+@detectors_option("The detectors folder; the table goes to DETECTORS/" + KNOWN_WALLETS + ".")
 @click.option(
     "--real",
     "real_dir",
