@@ -1,8 +1,10 @@
 """`ctc demo`: the main job on the embedded default (local Spark, local files, no internet).
 
-Simulated trades with injected anomalies are landed as files, every streaming detector
-runs over them as one Spark streaming application (`ctc run --until-idle`) into the hot
-store and the lake, the alerts are summarised against the injected ground truth, and the
+Simulated trades and on-chain events (transfers, Uniswap swaps) with injected anomalies
+are landed as files, every streaming detector of the three tiers runs over them as one
+Spark streaming application (`ctc run --until-idle`) into the hot store and the lake, the
+daily batch (`ctc run --batch`) runs the batch detectors over the lake for each simulated
+day, the alerts are summarised per tier and against the injected ground truth, and the
 dashboard is served over the run's hot store, with Spark stopped first (the JVM holds
 gigabytes the server does not need).
 """
@@ -23,13 +25,15 @@ from typing import Any
 import click
 
 from ctc.progress import Progress
-from ctc.report import most_severe, summary_table
+from ctc.report import most_severe, summary_table, tier_lines
+from ctc.simulate_chain import FOUND_BY as CHAIN_FOUND_BY
 
 #: Injected anomaly kind → (alert type that finds it, seconds of slack after its end).
 _FOUND_BY = {
     "volume_spike": ("volume_spike", 60),
     "whale_trade": ("whale_trade", 0),
     "spread_divergence": ("spread_divergence", 30),
+    **{kind: (atype, pad) for kind, (atype, _symbol, pad) in CHAIN_FOUND_BY.items()},
 }
 
 
@@ -50,6 +54,8 @@ def truth_report(truth: list[dict[str, Any]], alerts: list[dict[str, Any]]) -> s
     lines = []
     for kind, (atype, pad) in _FOUND_BY.items():
         injected = [a for a in truth if a["kind"] == kind]
+        if not injected:
+            continue
         found = 0
         for a in injected:
             start = datetime.fromisoformat(a["start"].replace("Z", "+00:00"))
@@ -94,8 +100,10 @@ def _all_alerts(store: Any) -> list[dict[str, Any]]:
 
 
 def run_demo(opts: DemoOptions) -> None:
-    """Simulate, land, run every streaming detector, report; then serve unless told not to."""
+    """Simulate, land, run every streaming detector and the daily batch, report; then
+    serve unless told not to."""
     from ctc.compiler import compile_paths
+    from ctc.runtime.daily import run_daily
     from ctc.runtime.landing import publish_file
     from ctc.runtime.spark import get_spark, stop_spark
     from ctc.runtime.stream import RunOptions, StreamRunner
@@ -123,6 +131,11 @@ def run_demo(opts: DemoOptions) -> None:
             f"known-wallet labels: the {labels.addresses} hand-kept ones into {labels.path} "
             "(`ctc labels load` adds the real label sets)"
         )
+    chain = _simulate_chain(opts, sim.start, sim.end, workdir / "landing" / "_chain")
+    progress.note(
+        f"{chain.events} on-chain events, {len(chain.anomalies)} injected anomalies; "
+        f"{len(chain.files)} files landed in {workdir / 'landing' / '_chain'}"
+    )
     plans = compile_paths([opts.detectors_dir])
     store_url = f"sqlite:///{workdir / 'alerts.db'}"
     options = RunOptions(
@@ -143,6 +156,14 @@ def run_demo(opts: DemoOptions) -> None:
     runner = StreamRunner(spark, plans, options, progress, progress)
     totals = runner.run()
     run_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    daily = []
+    day = sim.start.date()
+    while day <= (sim.end - timedelta(microseconds=1)).date():
+        progress.stage(f"daily batch for {day}")
+        daily.append(run_daily(spark, plans, day, store_url, options.lake or "none"))
+        day += timedelta(days=1)
+    daily_seconds = time.perf_counter() - started
     progress.stage("stopping Spark")
     stop_spark(spark)  # the dashboard needs none of the JVM's gigabytes
     progress.close()
@@ -151,8 +172,11 @@ def run_demo(opts: DemoOptions) -> None:
     alerts = _all_alerts(store)
     click.echo(f"\nAlerts in the hot store ({len(alerts)}; the 15 most severe):")
     click.echo(most_severe(alerts, 15))
-    click.echo("\nSummary per detector and severity:\n" + summary_table(alerts, runner.plans))
+    click.echo("\nSummary per detector and severity:\n" + summary_table(alerts, plans))
+    span = (sim.end - sim.start).total_seconds()
+    click.echo("\nAlerts per tier (the demo runs all three):\n" + tier_lines(alerts, plans, span))
     truth = json.loads(sim.truth_path.read_text(encoding="utf-8"))["anomalies"]
+    truth += list(chain.anomalies)
     click.echo("\nInjected anomalies found by the detectors:\n" + truth_report(truth, alerts))
     click.echo(
         f"\n{totals.batches} micro-batches: {totals.processed} trades, {totals.passed} "
@@ -164,12 +188,32 @@ def run_demo(opts: DemoOptions) -> None:
         f"{totals.processed} trades in {totals.batches} micro-batches"
     )
     click.echo(
+        f"the daily batch (`ctc run --batch`) took {daily_seconds:.1f} s for "
+        f"{len(daily)} day(s): "
+        + "; ".join(
+            f"{d.day} " + ", ".join(f"{p.module} {p.alerts} alerts" for p in d.plans) for d in daily
+        )
+    )
+    click.echo(
         f"hot store: {workdir / 'alerts.db'}   lake: {workdir / 'lake'}   "
         f"status: {workdir / 'status.json'}"
     )
     if opts.serve:
         store.close()
         serve_dashboard(store_url, opts.port)
+
+
+def _simulate_chain(opts: DemoOptions, start: datetime, end: datetime, folder: Path) -> Any:
+    """Simulated on-chain events of the trades' span into ``folder`` (the landing folder's
+    ``_chain``); the known wallets are those of the hand-kept labels list."""
+    import csv
+
+    from ctc.ingest.labels import SEED
+    from ctc.simulate_chain import simulate_chain
+
+    with (opts.detectors_dir / SEED).open(encoding="utf-8", newline="") as fh:
+        known = [row["address"] for row in csv.DictReader(fh)]
+    return simulate_chain(start, end, folder, known, seed=opts.seed)
 
 
 def serve_dashboard(store_url: str, port: int) -> None:

@@ -46,3 +46,30 @@ def most_severe(alerts: list[dict[str, Any]], n: int = 15) -> str:
         f"{a['alert_type']:{width}}  {a['message']}"
         for a in top
     )
+
+
+#: The tiers, smallest first (each larger one runs the smaller ones' detectors too).
+TIERS = ("small", "medium", "large")
+
+
+def tier_lines(alerts: list[dict[str, Any]], plans: Sequence[Any], span_seconds: float) -> str:
+    """Alerts per tier and detector (each detector under the tier its spec names), a
+    detector without alerts whose window is longer than the data (``span_seconds``)
+    marked so."""
+    counts = Counter(a["module_id"] for a in alerts)
+    lines = []
+    for tier in TIERS:
+        mine = sorted((p for p in plans if p.tier == tier), key=lambda p: p.module)
+        if not mine:
+            continue
+        parts = []
+        for p in mine:
+            part = f"{p.module} {p.name} {counts.get(p.module, 0)}"
+            if p.mode == "batch":
+                part += " (daily batch)"
+            if not counts.get(p.module) and p.window and p.window.size_seconds > span_seconds:
+                part += f" (its {p.window.size_text} window is longer than the data)"
+            parts.append(part)
+        total = sum(counts.get(p.module, 0) for p in mine)
+        lines.append(f"  {tier:7} {total:5} alerts: " + ", ".join(parts))
+    return "\n".join(lines)
