@@ -30,7 +30,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctc.compiler.plan import Plan
 from ctc.events import ALERT_FIELDS
@@ -259,11 +260,11 @@ def run_daily(
     }
     # no batch detector reads the raw on-chain stream (the lake keeps MOD-008's rows)
     empty_onchain(spark).createOrReplaceTempView("chain_events")
-    done: set[str] = set()
     for plan in todo:
         for dep in plan.depends_on if plan.source_kind == "detector" else ():
             up = by_module.get(dep)
-            if up is None or dep in done or up.output_table in inputs:
+            # a batch upstream is computed here, before its reader (dependency order)
+            if up is None or up.mode == "batch" or up.output_table in inputs:
                 continue
             inputs[up.output_table] = _register_input(
                 spark,
@@ -282,7 +283,6 @@ def run_daily(
         for plan in todo:
             say(f"{plan.module} {plan.name}: running for {day}")
             register_stages(spark, plan, keep_output=True, cache_shared=True)
-            done.add(plan.module)
             where = _day_filter(plan, bounds)
             alerts: pa.Table = spark.sql(
                 f"SELECT {', '.join(ALERT_FIELDS)} FROM {plan.alerts_view} WHERE {where}"
@@ -308,7 +308,7 @@ def run_daily(
 
 
 def run_daily_command(
-    specs: Sequence[Any], day_text: str | None, store_url: str, lake_url: str, say: Say
+    specs: Sequence[Path], day_text: str | None, store_url: str, lake_url: str, say: Say
 ) -> list[str]:
     """``ctc run --batch``: compile ``specs`` (with what they read), start Spark with the
     lake's configuration, run the day (default :func:`default_day`); the summary lines."""
