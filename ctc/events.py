@@ -67,8 +67,6 @@ PROVENANCE_FIELDS: Final = MappingProxyType(
 #: An alert as the hot store and the lake keep it: the base record and its provenance.
 STORED_ALERT_FIELDS: Final = MappingProxyType({**ALERT_FIELDS, **PROVENANCE_FIELDS})
 
-SEVERITIES: Final = ("low", "medium", "high", "critical")
-
 #: Seconds an alert stays in the hot store after ``detected_at``.
 ALERT_TTL_SECONDS: Final = 24 * 3600
 

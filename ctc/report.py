@@ -7,14 +7,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-#: Severities, most severe first.
-SEVERITIES = ["critical", "high", "medium", "low"]
+from ctc.compiler.catalog import SEVERITIES_MOST_FIRST
 
 
 def summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
     """Alerts counted per detector, alert type and severity, one row per alert type of
     each plan (zeros included), with the total below."""
-    order = SEVERITIES
+    order = SEVERITIES_MOST_FIRST
     counts = Counter((a["module_id"], a["alert_type"], a["severity"]) for a in alerts)
     rows = [(p.module, p.name, r.type) for p in plans for r in p.alert_rules]
     wn = max([20, *(len(name) for _m, name, _t in rows)])
@@ -38,7 +37,7 @@ def summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
 def most_severe(alerts: list[dict[str, Any]], n: int = 15) -> str:
     """The ``n`` most severe alerts (earliest first within a severity), one line each,
     in columns as wide as their longest value. ``detected_at`` is a datetime."""
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rank = {s: i for i, s in enumerate(SEVERITIES_MOST_FIRST)}
     top = sorted(alerts, key=lambda a: (rank.get(a["severity"], 9), a["detected_at"]))[:n]
     width = max((len(a["alert_type"]) for a in top), default=0)
     return "\n".join(

@@ -123,6 +123,10 @@ def canonical_type(name: str) -> str | None:
 #: Partition transforms ``partition_by`` accepts as ``name(column)``, besides a bare column.
 PARTITION_TRANSFORMS: tuple[str, ...] = ("year", "month", "day", "hour")
 
+#: Spark's names of the transforms in DDL (``PARTITIONED BY (days(ts))``), by ctc's (``day``);
+#: ``parse_partition`` reads them too.
+SPARK_TRANSFORM_NAMES: Final = {t: f"{t}s" for t in PARTITION_TRANSFORMS}
+
 #: The transforms that need a timestamp column (the others take a date too).
 TIMESTAMP_ONLY_TRANSFORMS: frozenset[str] = frozenset({"hour"})
 

@@ -35,3 +35,9 @@ def test_inferred_types(sql: str, expected: str) -> None:
 def test_what_has_no_column_type_is_reported(sql: str, why: str) -> None:
     with pytest.raises(TypeUnknown, match=why):
         infer_type(parse_fragment(sql), COLUMNS)
+
+
+@pytest.mark.parametrize("sql", ["CAST(b AS smallint)", "CAST(b AS tinyint)"])
+def test_types_the_lake_cannot_store_are_reported(sql: str) -> None:
+    with pytest.raises(TypeUnknown, match="not a column type"):
+        infer_type(parse_fragment(sql), COLUMNS)
