@@ -1,10 +1,20 @@
 """The compiled form of a detector: a Plan of ordered Spark SQL stages.
 
 Each stage is one SELECT over the views of the stages before it and defines a
-temporary view of its own. The same Plan runs in batch (every stage over all
-rows) and in Structured Streaming (the runtime applies the watermark to the
-input, runs the window aggregation as a stateful streaming query, and runs
-the stages after it per micro-batch).
+temporary view of its own. The same SQL runs in batch and in streaming; only the rows
+each view holds differ:
+
+* batch (``ctc backtest``, ``ctc test``, :mod:`ctc.runtime.batch`): every stage over all
+  the rows at once;
+* streaming (``ctc run``): one Structured Streaming query whose ``foreachBatch`` runs
+  every plan's stages over each micro-batch's new rows (:mod:`ctc.runtime.detect_levels`
+  over :mod:`ctc.runtime.incremental`). Spark's own stateful operators and watermark
+  are not used: the runtime keeps each window plan's state on the driver (the buffered
+  rows of open windows, the closed windows of the baseline's lookback) and its own
+  watermark on the rows of the :attr:`Plan.event_view`; it runs the aggregate stage over
+  the windows the watermark has passed, and the baseline over the history plus them
+  (:meth:`Plan.windowed` splits the stages for it). docs/runtime.md has the details,
+  ADR 0005 and 0008 the choice.
 """
 
 from __future__ import annotations

@@ -67,8 +67,8 @@ def run(ctx: LoweringContext) -> None:
             (ctx.current,),
             select(items, ctx.current, group_by=[quote(k) for k in spec.group_by] + [win]),
             f"{w.type} {w.size.text} windows per {', '.join(spec.group_by) or 'all rows'}",
-            "stateful window aggregation, output mode append: each window is emitted once, "
-            f"when the watermark ({w.watermark.text}) passes its end",
+            "stateful: the runtime buffers the rows of each key's open windows; each window "
+            f"is emitted once, when the watermark ({w.watermark.text}) passes its end",
             tuple(out.items()),
             StateBound(
                 "open windows",
