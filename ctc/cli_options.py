@@ -1,5 +1,5 @@
-"""Options several ``ctc`` commands share, defined once: the back-tests' quality rules and
-gated-input cache."""
+"""Options several ``ctc`` commands share, defined once: the spec paths, the detectors
+folder, the back-tests' quality rules and gated-input cache."""
 
 from __future__ import annotations
 
@@ -49,3 +49,19 @@ def input_option(
         type=click.Path(exists=True, path_type=Path),
         help=help_text,
     )
+
+
+#: ``PATHS...``: spec files or folders, at least one.
+spec_paths_argument = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+
+#: ``--detectors``: the detectors folder (specs, tiers/, quality.yaml).
+detectors_option = click.option(
+    "--detectors",
+    "detectors_dir",
+    default="detectors",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The detectors folder (specs, tiers/, quality.yaml).",
+)

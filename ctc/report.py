@@ -1,13 +1,15 @@
-"""Tables of alerts for a person: the summary per detector and severity, the most
-severe alerts."""
+"""Alerts for a person: the summary per detector and severity, the most severe alerts,
+the input counts of a run, alerts as JSON lines."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from ctc.compiler.catalog import SEVERITIES_MOST_FIRST
+from ctc.plural import plural
 
 
 def summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
@@ -44,4 +46,20 @@ def most_severe(alerts: list[dict[str, Any]], n: int = 15) -> str:
         f"  {a['detected_at']:%Y-%m-%d %H:%M:%S}  {a['severity']:8} "
         f"{a['alert_type']:{width}}  {a['message']}"
         for a in top
+    )
+
+
+def input_counts_line(label: str, read: int, used: int, rejected: int, duplicates: int) -> str:
+    """``label: 3 records, 2 used, 1 rejected, 0 duplicates dropped``."""
+    return (
+        f"{label}: {plural(read, 'record')}, {used} used, {rejected} rejected, "
+        f"{plural(duplicates, 'duplicate')} dropped"
+    )
+
+
+def alerts_json_lines(alerts: list[dict[str, Any]]) -> str:
+    """One alert record a line, ``detected_at`` (a datetime) as ISO 8601 in UTC."""
+    return "".join(
+        json.dumps({**a, "detected_at": a["detected_at"].isoformat().replace("+00:00", "Z")}) + "\n"
+        for a in alerts
     )
