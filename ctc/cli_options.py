@@ -56,12 +56,17 @@ spec_paths_argument = click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
 )
 
-#: ``--detectors``: the detectors folder (specs, tiers/, quality.yaml).
-detectors_option = click.option(
-    "--detectors",
-    "detectors_dir",
-    default="detectors",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The detectors folder (specs, tiers/, quality.yaml).",
-)
+
+def detectors_option(
+    help_text: str = "The detectors folder (specs, tiers/, quality.yaml).",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--detectors``: a detectors folder (default ``detectors``); ``help_text`` says
+    what the command does with it."""
+    return click.option(
+        "--detectors",
+        "detectors_dir",
+        default="detectors",
+        show_default=True,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help=help_text,
+    )

@@ -246,7 +246,7 @@ def _die_with_parent() -> Callable[[], None] | None:
     "--hours", default=3.0, show_default=True, type=float, help="Hours of simulated trades."
 )
 @click.option("--seed", default=7, show_default=True, type=int)
-@detectors_option
+@detectors_option()
 @click.option(
     "--workdir",
     default="var/demo",

@@ -10,7 +10,9 @@ from typing import Any
 import click
 
 from ctc.cli_errors import reports_errors
+from ctc.cli_options import detectors_option
 from ctc.deploy.names import DeployNames
+from ctc.tiers import TIERS
 
 
 def _name_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,17 +35,10 @@ def _name_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="`terraform output -json` of the environment, saved to a file.",
 )
-@click.option(
-    "--detectors",
-    "detectors_dir",
-    default="detectors",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The detectors folder to ship.",
-)
+@detectors_option("The detectors folder to ship.")
 @click.option(
     "--tier",
-    type=click.Choice(["small", "medium", "large"]),
+    type=click.Choice(TIERS),
     default="small",
     show_default=True,
     help="Detectors the stream job runs.",

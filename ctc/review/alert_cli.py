@@ -11,7 +11,13 @@ from pathlib import Path
 import click
 
 from ctc.cli_errors import fail, reports_errors
-from ctc.cli_options import DEFAULT_STORE_URL, cache_option, input_option, quality_option
+from ctc.cli_options import (
+    DEFAULT_STORE_URL,
+    cache_option,
+    detectors_option,
+    input_option,
+    quality_option,
+)
 from ctc.review.origin import Origin
 from ctc.review.versions import Version
 
@@ -52,14 +58,7 @@ def _version_of(origin: Origin) -> Iterator[tuple[Version, str]]:
     envvar="CTC_STORE_URL",
     help="Hot store: sqlite:///FILE or dynamodb://PREFIX?region=R (env CTC_STORE_URL).",
 )
-@click.option(
-    "--detectors",
-    "detectors_dir",
-    default="detectors",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The working tree's specs, where the alert's detector is looked up.",
-)
+@detectors_option("The working tree's specs, where the alert's detector is looked up.")
 @input_option(
     "Back-test the alert's window only over these trades (JSON lines, a file or a folder) "
     "and print the window's input rows.",

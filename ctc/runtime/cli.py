@@ -158,7 +158,7 @@ def test_command(paths: Sequence[Path]) -> None:
     show_default=True,
     help="Detectors to run, when no spec PATHS are given.",
 )
-@detectors_option
+@detectors_option()
 @click.option(
     "--landing",
     default="var/landing",
