@@ -17,6 +17,30 @@ def _indent(text: str, n: int) -> str:
     return textwrap.indent(text, " " * n)
 
 
+def _published(plan: Plan) -> list[str]:
+    """The plan's catalog entries: its alert types in words and its chart series."""
+    pub = plan.publish
+    out = ["", "Published (the API's catalog and the dashboard; no SQL)"]
+    out += [f'  alert {kind}: "{label}"' for kind, label in pub.alert_labels]
+    for s in pub.series:
+        unit = f" ({s.unit})" if s.unit else ""
+        out.append(f'  series {s.name}: "{s.label}"{unit}, {s.chart} chart')
+        out.append(f"    shows    {s.description}")
+        keys = "symbol" + (" and exchange" if s.exchange else "")
+        cols = f"{s.symbol}, {s.exchange}" if s.exchange else s.symbol
+        out.append(f"    points   {s.value} at {s.time}, per {keys} ({cols})")
+        if s.details:
+            out.append(f"    details  {', '.join(s.details)}")
+        out.append(f"    markers  {', '.join(s.markers) or 'none'}")
+        if s.guides:
+            out.append(f"    guides   {', '.join(f'{g:g}' for g in s.guides)}")
+        if s.metric:
+            out.append(f"    metric   GET /metrics/{{symbol}} reports the latest as {s.metric}")
+        if s.missing:
+            out.append(f"    missing  {s.missing}")
+    return out
+
+
 def explain(plan: Plan) -> str:
     """A readable account of ``plan`` for an analyst who knows SQL but not Python."""
     out: list[str] = []
@@ -109,6 +133,7 @@ def explain(plan: Plan) -> str:
     ]
     out.append("  columns: " + ", ".join(f"{c} {t}" for c, t in plan.output_columns))
     out += ["", "Sinks"] + [f"  - {s}" for s in plan.sinks]
+    out += _published(plan)
     if plan.depends_on:
         out += ["", f"Depends on: {', '.join(plan.depends_on)} (run in the same application)"]
     return "\n".join(out) + "\n"

@@ -23,6 +23,7 @@ from ctc.compiler.expressions import (
     to_sql,
 )
 from ctc.compiler.plan import AlertRulePlan, Plan, Stage, StageKind, StateBound, WindowPlan
+from ctc.compiler.publish import with_publish
 from ctc.compiler.templates import compile_template
 from ctc.dsl.canonical import spec_version
 from ctc.dsl.errors import SpecError, SpecErrors
@@ -927,5 +928,6 @@ class _Lowering:
 
 
 def lower(spec: Spec, upstream: Mapping[str, Plan] | None = None) -> Plan:
-    """Compile one spec to a Plan; ``upstream`` holds the Plans of detectors it reads."""
-    return _Lowering(spec, upstream or {}).lower()
+    """Compile one spec to a Plan; ``upstream`` holds the Plans of detectors it reads.
+    The plan carries what the spec publishes (ctc.compiler.publish)."""
+    return with_publish(spec, _Lowering(spec, upstream or {}).lower())

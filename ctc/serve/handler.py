@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ctc.serve.alert_labels import alert_type_label
+from ctc.labels import label_of
 from ctc.sinks.stores.base import AlertStore
 from ctc.sinks.stores.cursor import decode_cursor
 
@@ -463,7 +463,7 @@ def get_catalog(query: Mapping[str, str], store: AlertStore) -> Response:
             "symbols": catalog.symbols,
             "exchanges": catalog.exchanges,
             "alert_types": [
-                {"type": kind, "label": alert_type_label(kind)} for kind in catalog.alert_types
+                {"type": kind, "label": label_of(kind)} for kind in catalog.alert_types
             ],
         },
     )
