@@ -25,6 +25,13 @@ NUMERIC_TYPES = frozenset({"double", "float", "bigint", "int", "smallint", "tiny
 #: Defaults of a series' time and symbol columns.
 DEFAULT_TIME, DEFAULT_SYMBOL = "window_start", "symbol"
 
+#: The fields a stored series row has of its own (ctc.sinks.stores.records: WINDOW_COLUMNS,
+#: and the keys normalise_window skips; a test keeps them in step): no detail may be named so.
+POINT_FIELDS = ("symbol", "exchange", "window_start", "value", "kind", "ttl_epoch")
+
+#: Spark types a detail may have besides numbers: text, and times (kept as ISO text).
+DETAIL_TYPES = frozenset({"string", "timestamp"})
+
 Path_ = tuple[str | int, ...]
 
 
@@ -126,7 +133,19 @@ def _series(series: Series, spec: Spec, check: _Checker) -> SeriesPlan:
     if series.exchange is not None:
         check.column(series.exchange, (*at, "exchange"), f"{where}.exchange")
     for i, name in enumerate(series.details):
-        check.column(name, (*at, "details", i), f"{where}.details")
+        if name in POINT_FIELDS:
+            check.err(
+                (*at, "details", i),
+                f"'{name}' is a field of every point already ({', '.join(POINT_FIELDS)}): "
+                "it cannot be a detail",
+            )
+        elif check.column(name, (*at, "details", i), f"{where}.details"):
+            kind = cols[name]
+            if not (_numeric(kind) or kind in DETAIL_TYPES):
+                check.err(
+                    (*at, "details", i),
+                    f"detail column '{name}' is {kind}: details are numbers, text or times",
+                )
     if series.metric is not None:
         if series.exchange is not None:
             check.err(

@@ -123,6 +123,7 @@ def test_keys_the_language_gained_later_leave_old_versions_alone(tmp_path: Path)
         ("      value: rolling_mean\n      time: symbol\n", "time column 'symbol' is string"),
         ("      value: z_score\n      symbol: symbl\n", "unknown column 'symbl'"),
         ("      value: z_score\n      guides: [true]\n", "guides.0 must be a number or text"),
+        ("      value: z_score\n      details: [exchange]\n", "a field of every point already"),
         ("      value: z_score\n      guides: [params.high_z]\n", None),
         ("      value: z_score\n      guides: [-params.z_threshold]\n", None),
     ],
