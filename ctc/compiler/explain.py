@@ -103,6 +103,30 @@ def _alert(plan: Plan, r: AlertRulePlan) -> list[str]:
     return out
 
 
+def _published(plan: Plan) -> list[str]:
+    """The plan's catalog entries: its alert types in words and its chart series."""
+    pub = plan.publish
+    out = ["", "Published (the API's catalog and the dashboard; no SQL)"]
+    out += [f'  alert {kind}: "{label}"' for kind, label in pub.alert_labels]
+    for s in pub.series:
+        unit = f" ({s.unit})" if s.unit else ""
+        out.append(f'  series {s.name}: "{s.label}"{unit}, {s.chart} chart')
+        out += fill("    shows    ", s.description, indent=13)
+        keys = "symbol" + (" and exchange" if s.exchange else "")
+        cols = f"{s.symbol}, {s.exchange}" if s.exchange else s.symbol
+        out.append(f"    points   {s.value} at {s.time}, per {keys} ({cols})")
+        if s.details:
+            out += fill("    details  ", ", ".join(s.details), indent=13)
+        out.append(f"    markers  {', '.join(s.markers) or 'none'}")
+        if s.guides:
+            out.append(f"    guides   {', '.join(f'{g:g}' for g in s.guides)}")
+        if s.metric:
+            out.append(f"    metric   GET /metrics/{{symbol}} reports the latest as {s.metric}")
+        if s.missing:
+            out += fill("    missing  ", s.missing, indent=13)
+    return out
+
+
 def explain(plan: Plan) -> str:
     """A readable account of ``plan`` for an analyst who knows SQL but not Python."""
     out: list[str] = []
@@ -137,6 +161,7 @@ def explain(plan: Plan) -> str:
     out += ["", "Sinks"]
     for s in plan.sinks:
         out += fill("  - ", s)
+    out += _published(plan)
     if plan.depends_on:
         out += ["", f"Depends on: {', '.join(plan.depends_on)} (run in the same application)"]
     return "\n".join(out) + "\n"

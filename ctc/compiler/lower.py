@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from ctc.compiler.passes import PASSES, LoweringContext
 from ctc.compiler.plan import Plan
+from ctc.compiler.publish import with_publish
 from ctc.dsl.canonical import spec_version
 from ctc.dsl.errors import SpecErrors
 from ctc.dsl.model import Spec
@@ -70,8 +71,9 @@ def plan_of(ctx: LoweringContext) -> Plan:
 
 
 def lower(spec: Spec, upstream: Mapping[str, Plan] | None = None) -> Plan:
-    """Compile one spec to a Plan; ``upstream`` holds the Plans of detectors it reads."""
+    """Compile one spec to a Plan; ``upstream`` holds the Plans of detectors it reads.
+    The plan carries what the spec publishes (:mod:`ctc.compiler.publish`)."""
     ctx = run_passes(spec, upstream or {})
     if ctx.errors:
         raise SpecErrors(ctx.errors)
-    return plan_of(ctx)
+    return with_publish(spec, plan_of(ctx))

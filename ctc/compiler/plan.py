@@ -109,6 +109,43 @@ class AlertRulePlan:
 
 
 @dataclass(frozen=True)
+class SeriesPlan:
+    """A chart series as compiled (``publish.series``, ctc.compiler.publish): the output
+    columns of its points, checked, and every default filled in."""
+
+    name: str
+    label: str
+    description: str
+    unit: str
+    #: output columns: the value drawn, the point's time, its symbol, its exchange (None:
+    #: a cross-exchange series) and what is kept with it
+    value: str
+    time: str
+    symbol: str
+    exchange: str | None
+    details: tuple[str, ...]
+    chart: str
+    #: alert types of the plan marked on the chart
+    markers: tuple[str, ...]
+    #: horizontal guide lines (params resolved)
+    guides: tuple[float, ...]
+    #: the name GET /metrics/{symbol} reports the latest value under (None: not reported)
+    metric: str | None
+    #: why a point may have no value ("" when the spec does not say)
+    missing: str
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    """What a plan publishes for the API and the dashboard besides its rows: each alert
+    type in words, and its chart series. Metadata: no stage reads it."""
+
+    #: (alert type, label), in rule order
+    alert_labels: tuple[tuple[str, str], ...] = ()
+    series: tuple[SeriesPlan, ...] = ()
+
+
+@dataclass(frozen=True)
 class WindowPlan:
     """Window and watermark of a plan."""
 
@@ -154,6 +191,8 @@ class Plan:
     references: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] = field(default=())
     #: the version of the spec compiled (ctc.dsl.canonical.spec_version): alert provenance
     spec_version: str = ""
+    #: alert labels and chart series for the API and the dashboard (ctc.compiler.publish)
+    publish: PublishPlan = PublishPlan()
 
     def stages_of(self, kind: StageKind) -> tuple[Stage, ...]:
         """The stages of ``kind``, in plan order."""

@@ -106,6 +106,8 @@ class StreamRunner:
             ensure_core_tables(lake)
             ensure_plan_tables(lake, self.plans)
         self.publisher = Publisher(self.store, lake, self.plans)
+        # what the API labels and charts (it has no specs): every compiled plan's catalog
+        self.publisher.catalog(options.app, plans, self.rules)
         self.status = StatusOutlets(
             options.app, options.status_path, self.store, options.cloudwatch_namespace
         )
