@@ -14,6 +14,7 @@ import click
 
 from ctc.dsl.errors import SpecErrors, escape_controls
 from ctc.dsl.errors import verbose as is_verbose
+from ctc.plural import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,8 +75,7 @@ def reports_errors_with(status: int) -> Callable[[F], F]:
             except SpecErrors as exc:
                 for err in exc.errors:
                     click.echo(str(err), err=True)
-                n = len(exc.errors)
-                click.echo(f"ctc: {n} problem{'s' if n != 1 else ''} found", err=True)
+                click.echo(f"ctc: {plural(len(exc.errors), 'problem')} found", err=True)
                 sys.exit(status)
             except (OSError, ValueError) as exc:
                 if type(exc).__module__.startswith(("pyspark", "py4j")):

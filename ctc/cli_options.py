@@ -1,5 +1,5 @@
-"""Options several ``ctc`` commands share, defined once: the back-tests' quality rules and
-gated-input cache, the detectors folder."""
+"""Options several ``ctc`` commands share, defined once: the spec paths, the detectors
+folder, the back-tests' quality rules and gated-input cache."""
 
 from __future__ import annotations
 
@@ -51,8 +51,17 @@ def input_option(
     )
 
 
-def detectors_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--detectors``: the detectors folder (default ``detectors``), as ``detectors_dir``."""
+#: ``PATHS...``: spec files or folders, at least one.
+spec_paths_argument = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+
+
+def detectors_option(
+    help_text: str = "The detectors folder (specs, tiers/, quality.yaml).",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--detectors``: a detectors folder (default ``detectors``); ``help_text`` says
+    what the command does with it."""
     return click.option(
         "--detectors",
         "detectors_dir",

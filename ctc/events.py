@@ -67,10 +67,23 @@ PROVENANCE_FIELDS: Final = MappingProxyType(
 #: An alert as the hot store and the lake keep it: the base record and its provenance.
 STORED_ALERT_FIELDS: Final = MappingProxyType({**ALERT_FIELDS, **PROVENANCE_FIELDS})
 
-SEVERITIES: Final = ("low", "medium", "high", "critical")
-
 #: Seconds an alert stays in the hot store after ``detected_at``.
 ALERT_TTL_SECONDS: Final = 24 * 3600
+
+#: The fields ``GET /metrics/{symbol}`` always answers (docs/api.md). A detector's chart
+#: series may add one more, its ``publish.series.<name>.metric`` (e.g. MOD-003's
+#: ``spread_pct``), which may not be one of these.
+METRICS_FIELDS: Final = (
+    "symbol",
+    "current_price",
+    "volume_1h",
+    "anomaly_count_24h",
+    "anomaly_count_by_type",
+    "anomaly_count_capped",
+    "anomaly_window_start",
+    "last_whale",
+    "updated_at",
+)
 
 #: The normalised on-chain event (MOD-008's input): transfers and DEX swaps.
 ONCHAIN_EVENT_FIELDS: Final = MappingProxyType(

@@ -1,20 +1,22 @@
-"""Tables of alerts for a person: the summary per detector and severity, the most
-severe alerts."""
+"""Alerts for a person: the summary per detector and severity, the most severe alerts,
+the input counts of a run, alerts as JSON lines, alerts per tier."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-#: Severities, most severe first.
-SEVERITIES = ["critical", "high", "medium", "low"]
+from ctc.compiler.catalog import SEVERITIES_MOST_FIRST
+from ctc.plural import plural
+from ctc.tiers import TIERS
 
 
 def summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
     """Alerts counted per detector, alert type and severity, one row per alert type of
     each plan (zeros included), with the total below."""
-    order = SEVERITIES
+    order = SEVERITIES_MOST_FIRST
     counts = Counter((a["module_id"], a["alert_type"], a["severity"]) for a in alerts)
     rows = [(p.module, p.name, r.type) for p in plans for r in p.alert_rules]
     wn = max([20, *(len(name) for _m, name, _t in rows)])
@@ -38,7 +40,7 @@ def summary_table(alerts: list[dict[str, Any]], plans: Sequence[Any]) -> str:
 def most_severe(alerts: list[dict[str, Any]], n: int = 15) -> str:
     """The ``n`` most severe alerts (earliest first within a severity), one line each,
     in columns as wide as their longest value. ``detected_at`` is a datetime."""
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rank = {s: i for i, s in enumerate(SEVERITIES_MOST_FIRST)}
     top = sorted(alerts, key=lambda a: (rank.get(a["severity"], 9), a["detected_at"]))[:n]
     width = max((len(a["alert_type"]) for a in top), default=0)
     return "\n".join(
@@ -48,8 +50,20 @@ def most_severe(alerts: list[dict[str, Any]], n: int = 15) -> str:
     )
 
 
-#: The tiers, smallest first (each larger one runs the smaller ones' detectors too).
-TIERS = ("small", "medium", "large")
+def input_counts_line(label: str, read: int, used: int, rejected: int, duplicates: int) -> str:
+    """``label: 3 records, 2 used, 1 rejected, 0 duplicates dropped``."""
+    return (
+        f"{label}: {plural(read, 'record')}, {used} used, {rejected} rejected, "
+        f"{plural(duplicates, 'duplicate')} dropped"
+    )
+
+
+def alerts_json_lines(alerts: list[dict[str, Any]]) -> str:
+    """One alert record a line, ``detected_at`` (a datetime) as ISO 8601 in UTC."""
+    return "".join(
+        json.dumps({**a, "detected_at": a["detected_at"].isoformat().replace("+00:00", "Z")}) + "\n"
+        for a in alerts
+    )
 
 
 def tier_lines(alerts: list[dict[str, Any]], plans: Sequence[Any], span_seconds: float) -> str:

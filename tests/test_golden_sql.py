@@ -12,10 +12,10 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from ctc.cli import tier_specs
 from ctc.compiler import compile_paths
 from ctc.compiler.explain import explain
 from ctc.dsl.load import spec_files
+from ctc.tiers import tier_specs
 
 DETECTORS = Path(__file__).resolve().parents[1] / "detectors"
 SPECS = spec_files([DETECTORS])

@@ -1,10 +1,20 @@
 """The compiled form of a detector: a Plan of ordered Spark SQL stages.
 
 Each stage is one SELECT over the views of the stages before it and defines a
-temporary view of its own. The same Plan runs in batch (every stage over all
-rows) and in Structured Streaming (the runtime applies the watermark to the
-input, runs the window aggregation as a stateful streaming query, and runs
-the stages after it per micro-batch).
+temporary view of its own. The same SQL runs in batch and in streaming; only the rows
+each view holds differ:
+
+* batch (``ctc backtest``, ``ctc test``, :mod:`ctc.runtime.batch`): every stage over all
+  the rows at once;
+* streaming (``ctc run``): one Structured Streaming query whose ``foreachBatch`` runs
+  every plan's stages over each micro-batch's new rows (:mod:`ctc.runtime.detect_levels`
+  over :mod:`ctc.runtime.incremental`). Spark's own stateful operators and watermark
+  are not used: the runtime keeps each window plan's state on the driver (the buffered
+  rows of open windows, the closed windows of the baseline's lookback) and its own
+  watermark on the rows of the :attr:`Plan.event_view`; it runs the aggregate stage over
+  the windows the watermark has passed, and the baseline over the history plus them
+  (:meth:`Plan.windowed` splits the stages for it). docs/runtime.md has the details,
+  ADR 0005 and 0008 the choice.
 """
 
 from __future__ import annotations
@@ -99,6 +109,43 @@ class AlertRulePlan:
 
 
 @dataclass(frozen=True)
+class SeriesPlan:
+    """A chart series as compiled (``publish.series``, ctc.compiler.publish): the output
+    columns of its points, checked, and every default filled in."""
+
+    name: str
+    label: str
+    description: str
+    unit: str
+    #: output columns: the value drawn, the point's time, its symbol, its exchange (None:
+    #: a cross-exchange series) and what is kept with it
+    value: str
+    time: str
+    symbol: str
+    exchange: str | None
+    details: tuple[str, ...]
+    chart: str
+    #: alert types of the plan marked on the chart
+    markers: tuple[str, ...]
+    #: horizontal guide lines (params resolved)
+    guides: tuple[float, ...]
+    #: the name GET /metrics/{symbol} reports the latest value under (None: not reported)
+    metric: str | None
+    #: why a point may have no value ("" when the spec does not say)
+    missing: str
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    """What a plan publishes for the API and the dashboard besides its rows: each alert
+    type in words, and its chart series. Metadata: no stage reads it."""
+
+    #: (alert type, label), in rule order
+    alert_labels: tuple[tuple[str, str], ...] = ()
+    series: tuple[SeriesPlan, ...] = ()
+
+
+@dataclass(frozen=True)
 class WindowPlan:
     """Window and watermark of a plan."""
 
@@ -144,6 +191,8 @@ class Plan:
     references: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] = field(default=())
     #: the version of the spec compiled (ctc.dsl.canonical.spec_version): alert provenance
     spec_version: str = ""
+    #: alert labels and chart series for the API and the dashboard (ctc.compiler.publish)
+    publish: PublishPlan = PublishPlan()
 
     def stages_of(self, kind: StageKind) -> tuple[Stage, ...]:
         """The stages of ``kind``, in plan order."""

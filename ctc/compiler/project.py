@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ctc.compiler.lower import lower
 from ctc.compiler.plan import Plan
+from ctc.compiler.publish import series_collisions
 from ctc.dsl.errors import Position, SpecError, SpecErrors
 from ctc.dsl.load import load_specs, spec_files
 from ctc.dsl.model import Reference, Spec
@@ -155,6 +156,7 @@ def compile_specs(
     for s in specs:
         build(s)
     errors += _view_collisions([by_module[m] for m in plans], plans)
+    errors += series_collisions([by_module[m] for m in plans], plans)
     if errors:
         raise SpecErrors(errors)
     wanted = [plans[s.module] for s in specs]

@@ -14,7 +14,9 @@ import jinja2
 from jinja2 import nodes
 from sqlglot import exp
 
-from ctc.compiler.expressions import FragmentError, _depth, _literal, _suggest
+from ctc.compiler.fragments.parse import tree_depth
+from ctc.compiler.fragments.positions import FragmentError, suggest
+from ctc.compiler.fragments.rewrite import param_literal
 from ctc.dsl.limits import MAX_DECIMALS, MAX_EXPRESSION_DEPTH, MAX_FRAGMENT_CHARS
 from ctc.dsl.model import ParamValue
 
@@ -35,7 +37,7 @@ def _filter(name: str, arg: exp.Expr, args: list[int], line: int) -> exp.Expr:
         raise FragmentError(
             line,
             1,
-            f"unknown template filter '{name}'{_suggest(name, list(FILTERS))}"
+            f"unknown template filter '{name}'{suggest(name, list(FILTERS))}"
             f"; allowed: {', '.join(FILTERS)}",
         )
     if len(args) > FILTERS[name][0]:
@@ -67,7 +69,7 @@ def _value(
                 line,
                 1,
                 f"unknown column '{node.name}' in the message template"
-                f"{_suggest(node.name, sorted(columns))}",
+                f"{suggest(node.name, sorted(columns))}",
             )
         return exp.column(node.name)
     if (
@@ -80,9 +82,9 @@ def _value(
                 line,
                 1,
                 f"unknown param '{node.attr}' in the message template"
-                f"{_suggest(node.attr, sorted(params))}",
+                f"{suggest(node.attr, sorted(params))}",
             )
-        return _literal(params[node.attr])
+        return param_literal(params[node.attr])
     if isinstance(node, nodes.Filter) and node.node is not None:
         args = []
         for a in node.args:
@@ -118,7 +120,7 @@ def compile_template(
         result = _render(tree, columns, params)
     except RecursionError as exc:
         raise FragmentError(1, 1, "message template nested too deeply") from exc
-    if _depth(result) > MAX_EXPRESSION_DEPTH:
+    if tree_depth(result) > MAX_EXPRESSION_DEPTH:
         raise FragmentError(
             1, 1, f"message template nested too deeply: more than {MAX_EXPRESSION_DEPTH} levels"
         )

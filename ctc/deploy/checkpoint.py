@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ctc.cli import tier_specs
+from ctc.plural import plural
 from ctc.review.changes import compare_versions
 from ctc.review.versions import open_version
+from ctc.tiers import tier_specs
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def choose_checkpoint(
     breaking = breaking_changes(old_detectors, new_detectors, tier)
     if breaking:
         raise ValueError(
-            f"{len(breaking)} breaking change{'s' if len(breaking) != 1 else ''} to the running "
+            f"{plural(len(breaking), 'breaking change')} to the running "
             f"stream's state: {' | '.join(breaking)}; deploy again with --new-checkpoint "
             "(state restarts empty)"
         )

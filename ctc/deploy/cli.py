@@ -12,6 +12,7 @@ import click
 from ctc.cli_errors import reports_errors
 from ctc.cli_options import detectors_option
 from ctc.deploy.names import DeployNames
+from ctc.tiers import TIERS
 
 
 def _name_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,7 +38,7 @@ def _name_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @detectors_option("The detectors folder to ship.")
 @click.option(
     "--tier",
-    type=click.Choice(["small", "medium", "large"]),
+    type=click.Choice(TIERS),
     default="small",
     show_default=True,
     help="Detectors the stream job runs.",

@@ -97,9 +97,9 @@ def check_bundle(root: Path, ctc_args: list[str]) -> list[str]:
     """Lines describing what the job would use; raises ValueError when the package, a spec
     or a reference file is missing. Compiles the specs (no JVM)."""
     import ctc
-    from ctc.cli import tier_specs
     from ctc.compiler import compile_paths
     from ctc.dsl.references import resolve_reference
+    from ctc.tiers import tier_specs
 
     package = Path(ctc.__file__).resolve().parent
     lines = [f"ctc package: {package}"]

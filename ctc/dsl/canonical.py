@@ -8,6 +8,11 @@ message, the title). The version is the first 16 hex digits of its SHA-256.
 
 It is computed from the model, not from the file's text, so a spec changed in memory (a
 review's variant with one param changed) has the version of what it computes.
+
+Keys added to the language later (an alert's ``label``, the ``publish:`` section) are left
+out while a spec does not use them, so a spec written before them keeps its version (the
+versions of its history, which alert provenance looks up, stay the same); a spec that
+uses one has a new version, like any other edit of what it says.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ VERSION_DIGITS = 16
 #: came from (both say nothing about what the detector computes).
 _LEFT_OUT = {(Spec, "path"), (AlertRule, "path")}
 
+#: Fields added to the language later: left out while None (see the module docstring).
+_LATER = {(Spec, "publish"), (AlertRule, "label")}
+
 
 def _plain(value: Any) -> Any:
     """``value`` as JSON-able data (see the module docstring)."""
@@ -39,7 +47,9 @@ def _plain(value: Any) -> Any:
         return {
             f.name: _plain(getattr(value, f.name))
             for f in fields(value)
-            if f.compare and (type(value), f.name) not in _LEFT_OUT
+            if f.compare
+            and (type(value), f.name) not in _LEFT_OUT
+            and not ((type(value), f.name) in _LATER and getattr(value, f.name) is None)
         }
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]

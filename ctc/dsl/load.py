@@ -16,7 +16,9 @@ from ctc.dsl.model import (
     Enrich,
     Lookup,
     Output,
+    Publish,
     Reference,
+    Series,
     SeverityBand,
     Source,
     Spec,
@@ -128,6 +130,33 @@ def _reference_errors(d: dict[str, Any], loc: Located, path: str) -> list[SpecEr
     return errors
 
 
+def _publish(d: dict[str, Any] | None) -> Publish | None:
+    """The ``publish:`` section as the model (columns are checked by the compiler)."""
+    if d is None:
+        return None
+    return Publish(
+        tuple(
+            Series(
+                name=name,
+                value=s["value"],
+                label=s.get("label"),
+                description=s.get("description"),
+                unit=s.get("unit"),
+                time=s.get("time"),
+                symbol=s.get("symbol"),
+                exchange=s.get("exchange"),
+                details=tuple(s.get("details", ())),
+                chart=s.get("chart", "line"),
+                markers=tuple(s["markers"]) if "markers" in s else None,
+                guides=tuple(s.get("guides", ())),
+                metric=s.get("metric"),
+                missing=s.get("missing"),
+            )
+            for name, s in d["series"].items()
+        )
+    )
+
+
 def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
     d: dict[str, Any] = loc.data
     errors: list[SpecError] = _param_errors(d, loc, path) + _reference_errors(d, loc, path)
@@ -184,6 +213,7 @@ def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
                 key=tuple(a["key"]) if "key" in a else None,
                 details=tuple(a.get("details", ())),
                 path=at,
+                label=a.get("label"),
             )
         )
     lookups = []
@@ -231,6 +261,7 @@ def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
         output=Output(out["table"], tuple(out.get("partition_by", ())), out.get("rows", "all")),
         located=loc,
         raw=d,
+        publish=_publish(d.get("publish")),
     )
     return spec, errors
 

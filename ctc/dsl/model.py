@@ -117,6 +117,8 @@ class AlertRule:
     key: tuple[str, ...] | None
     details: tuple[str, ...]
     path: Path_
+    #: the type in words for people (None: the spec gives none; the compiler derives one)
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,34 @@ class Output:
     table: str
     partition_by: tuple[str, ...]
     rows: Literal["all", "alerted"]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One chart series a detector publishes (``publish.series.<name>``): a point per
+    output row. Columns are output columns; None means the compiler's default."""
+
+    name: str
+    value: str
+    label: str | None
+    description: str | None
+    unit: str | None
+    time: str | None
+    symbol: str | None
+    exchange: str | None
+    details: tuple[str, ...]
+    chart: Literal["bars", "line"]
+    markers: tuple[str, ...] | None
+    guides: tuple[float | str, ...]
+    metric: str | None
+    missing: str | None
+
+
+@dataclass(frozen=True)
+class Publish:
+    """What the API and the dashboard show of a detector besides its alerts."""
+
+    series: tuple[Series, ...]
 
 
 @dataclass(frozen=True)
@@ -155,6 +185,8 @@ class Spec:
     output: Output
     located: Located = field(compare=False, hash=False, repr=False)
     raw: Any = field(compare=False, hash=False, repr=False, default=None)
+    #: the ``publish:`` section (None: the spec has none)
+    publish: Publish | None = None
 
     @property
     def param_map(self) -> dict[str, ParamValue]:

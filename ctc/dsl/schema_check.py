@@ -112,6 +112,13 @@ def _message(err: ValidationError) -> tuple[tuple[str | int, ...], bool, str]:
         return path, False, f"{_where(list(path))} must be {err.validator_value!r} here"
     if v == "pattern":
         desc = err.schema.get("description", "")
+        if desc.lower().startswith("one line of text"):
+            return (
+                path,
+                False,
+                f"{_where(list(path))} must be one line of text, without control characters "
+                "(newlines, escapes)",
+            )
         if "duration" in desc.lower() or "(second|minute" in str(err.validator_value):
             return (
                 path,

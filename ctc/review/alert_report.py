@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ctc.compiler.plan import Plan
+from ctc.plural import plural
 from ctc.review.alert_window import AlertWindow, WindowRerun
 from ctc.review.origin import Origin
 
@@ -108,7 +109,7 @@ def rerun_lines(
         )
     n = len(rerun.rows)
     lines.append(
-        f"  {n} row{'s' if n != 1 else ''} of {plan.event_view} in the window and key"
+        f"  {plural(n, 'row')} of {plan.event_view} in the window and key"
         + (f" (the first {max_rows} shown)" if n > max_rows else "")
         + (":" if n else "")
     )

@@ -7,9 +7,9 @@ them, or a stage before them, or the window, watermark or source, makes the kept
 incompatible: breaking, a new checkpoint and a re-run of the state's horizon. A change that
 reaches only later stages (derive, alerts, output) changes alerts, and the state stays
 valid: non-breaking. A change that reaches no stage (comments, formatting, title,
-description) is cosmetic. A param is classified by the stages its value reaches: the
-old spec is compiled again with that param alone changed, and the stages whose SQL moved
-are the ones it reaches.
+description, alert labels, the ``publish:`` section) is cosmetic. A param is classified
+by the stages its value reaches: the old spec is compiled again with that param alone
+changed, and the stages whose SQL moved are the ones it reaches.
 """
 
 from __future__ import annotations
@@ -299,7 +299,10 @@ def compare(old: Version, new: Version, module: str) -> DetectorChange | None:
         b_spec.name,
         "changed",
         "cosmetic",
-        ("comments, formatting, title or description only: the compiled plan is the same",),
+        (
+            "comments, formatting, title, description, labels or chart series only: the "
+            "compiled plan is the same",
+        ),
         readers=readers,
     )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ctc.review.sweep import SEVERITIES, SweepResult, by_severity, format_value
+from ctc.compiler.catalog import SEVERITIES
+from ctc.review.sweep import SweepResult, by_severity, format_value
 
 #: the dashboard's severity colours
 COLOURS = {"low": "#94a3b8", "medium": "#f59e0b", "high": "#ef4444", "critical": "#7f1d1d"}

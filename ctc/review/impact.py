@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctc.compiler.plan import Plan
+from ctc.compiler.plan import Plan, PublishPlan
 from ctc.review.changes import DetectorChange
 from ctc.review.versions import Version
 from ctc.runtime.batch import dependency_order
@@ -80,10 +80,14 @@ def affected(changes: Sequence[DetectorChange], old: Version, new: Version) -> l
 
 def _identity(plan: Plan) -> tuple[object, ...]:
     """What makes two plans compute the same rows: everything but where the spec was, its
-    prose and its version; and the bytes of the reference files it reads."""
+    prose, what it publishes for the dashboard and its version; and the bytes of the
+    reference files it reads."""
     base = Path(plan.spec_path).parent
     data = tuple((base / path).read_bytes() for _n, path, _f, _c in plan.references)
-    return (replace(plan, spec_path="", title="", description="", spec_version=""), data)
+    bare = replace(
+        plan, spec_path="", title="", description="", spec_version="", publish=PublishPlan()
+    )
+    return (bare, data)
 
 
 def same_plans(before: Sequence[Plan], plans: Sequence[Plan]) -> set[str]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from ctc.plural import plural
 from ctc.review.changes import DetectorChange, ParamChange
 from ctc.review.impact import EXAMPLES, Impact, ModuleImpact
 
@@ -35,8 +36,7 @@ def headline(changes: Sequence[DetectorChange], base: str, head: str) -> str:
         kinds[key] = kinds.get(key, 0) + 1
     order = ["breaking", "non-breaking", "cosmetic", "added", "removed"]
     parts = ", ".join(f"{kinds[k]} {k}" for k in order if k in kinds)
-    n = len(changes)
-    return f"ctc diff {base} → {head}: {n} detector{'s' if n != 1 else ''} changed ({parts})"
+    return f"ctc diff {base} → {head}: {plural(len(changes), 'detector')} changed ({parts})"
 
 
 def _impact_rows(mi: ModuleImpact) -> list[tuple[str, str, int, int]]:

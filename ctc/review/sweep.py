@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ctc.compiler.catalog import SEVERITIES
 from ctc.compiler.plan import Plan, StageKind
 from ctc.dsl.model import ParamValue
 from ctc.review.changes import param_reach, with_param
@@ -28,11 +29,9 @@ if TYPE_CHECKING:
 
     from ctc.runtime.quality_rules import QualityRules
 
-SEVERITIES = ("low", "medium", "high", "critical")
-
 #: stages a param may reach and still be swept in one pass: those after the state, which
 #: read the same aggregated windows whatever the value
-_ONE_PASS = {"derive", "alerts", "output"}
+_ONE_PASS = frozenset({StageKind.DERIVE, StageKind.ALERTS, StageKind.OUTPUT})
 
 
 class SweepError(ValueError):

@@ -19,6 +19,7 @@ import pyarrow as pa
 from ctc.compiler.plan import Plan
 from ctc.events import ALERT_FIELDS
 from ctc.runtime.incremental import (
+    LOCAL_RELATION_BYTES,
     PlanFrames,
     SchemaMemo,
     advance,
@@ -28,17 +29,13 @@ from ctc.runtime.incremental import (
 )
 from ctc.runtime.sources import ddl, empty, empty_frame, read_reference
 from ctc.runtime.state import RunState
-from ctc.runtime.stream_gate import GatedBatch
-from ctc.sinks.lake.tables import RAW_TRADES
+from ctc.runtime.stream_gate import PASSED_DDL, GatedBatch
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 #: Spark DDL of an alerts view.
 _ALERTS_DDL = ddl(ALERT_FIELDS)
-
-#: Spark DDL of the ``trades`` view (the gate's passed rows).
-_TRADES_DDL = ddl(dict(RAW_TRADES.columns))
 
 
 def _arrow_frame(spark: SparkSession, table: pa.Table, schema: str) -> DataFrame:
@@ -69,9 +66,10 @@ def _nothing_to_do(
 
 def batch_settings(spark: SparkSession) -> None:
     """Session settings of a micro-batch: whole-stage code generation off, since for small
-    batches compiling whole stages (new literals every batch) costs more than it saves
-    (ADR 0008)."""
+    batches compiling whole stages costs more than it saves (ADR 0008); and only small
+    Arrow tables made local relations (:data:`LOCAL_RELATION_BYTES`)."""
     spark.conf.set("spark.sql.codegen.wholeStage", "false")
+    spark.conf.set("spark.sql.execution.arrow.localRelationThreshold", str(LOCAL_RELATION_BYTES))
 
 
 def plan_levels(plans: Sequence[Plan], early_rows: bool = False) -> list[list[Plan]]:
@@ -106,12 +104,10 @@ class DetectorLevels:
         self._schemas: SchemaMemo = {}
 
     def views(self, spark: SparkSession, gated: GatedBatch) -> None:
-        """Register what the plans read in this batch: ``trades`` (the gate's passed rows,
-        in one partition), an empty ``alerts`` stream, and the reference tables (read and
+        """Register what the plans read in this batch: ``trades`` (the gate's passed rows),
+        an empty ``alerts`` stream, and the reference tables (read and
         cached once per Spark session). The caller registers ``chain_events``."""
-        trades = gated.passed_frame.coalesce(1) if gated.passed_frame is not None else None
-        if trades is None:
-            trades = empty_frame(spark, _TRADES_DDL)
+        trades = gated.frame(spark) or empty_frame(spark, PASSED_DDL)
         trades.createOrReplaceTempView("trades")
         empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
         if self._references is None or not self._references[0]._jsparkSession.equals(
@@ -164,8 +160,6 @@ class DetectorLevels:
                     )
                 )
             collect_all(spark, current, self._schemas)
-            for step in current:
-                step.release()
             steps += current
             if on_level is not None:
                 on_level(i, current)

@@ -32,11 +32,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ctc.compiler.plan import Plan, StageKind, WindowPlan
-from ctc.runtime.sources import ddl
+from ctc.runtime.sources import ddl, empty_frame
 from ctc.runtime.state import PlanState, RunState
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
 
 #: A watermark past every window (epoch µs); its negative is before every event.
 END_OF_TIME = 2**62
@@ -121,14 +121,6 @@ class PlanFrames:
     #: kind (alerts, output, closed, events) -> a SELECT (possibly WITH ...) over views
     frames: dict[str, str]
     arrow: dict[str, pa.Table] = field(default_factory=dict)
-    #: frames cached for this batch only (:meth:`release` after :func:`collect_all`)
-    cached: list[DataFrame] = field(default_factory=list)
-
-    def release(self) -> None:
-        """Drop this batch's cached frames."""
-        for df in self.cached:
-            df.unpersist()
-        self.cached.clear()
 
 
 def _with(ctes: Sequence[tuple[str, str]], select: str) -> str:
@@ -138,12 +130,18 @@ def _with(ctes: Sequence[tuple[str, str]], select: str) -> str:
     return "WITH " + ",\n".join(f"`{n}` AS (\n{q}\n)" for n, q in ctes) + "\n" + select
 
 
-def _cached_view(spark: SparkSession, sql: str, view: str, cached: list[DataFrame]) -> None:
-    """Run ``sql`` once for every branch that reads ``view``: the union's tasks share the
-    cached blocks instead of each computing them again."""
-    df = spark.sql(sql).cache()
-    df.createOrReplaceTempView(view)
-    cached.append(df)
+def _analysed_view(spark: SparkSession, sql: str, view: str) -> None:
+    """Register ``sql`` as ``view``, analysed once for every branch that reads it. Nothing
+    is cached: the branches of :func:`collect_all` that read the view hold the same
+    subtree, and Spark reuses its shuffles (exchange reuse), so it runs once."""
+    spark.sql(sql).createOrReplaceTempView(view)
+
+
+#: Arrow tables up to this size become a local relation in Spark, larger ones an RDD
+#: (``spark.sql.execution.arrow.localRelationThreshold``, set for every micro-batch): the
+#: optimizer evaluates projections and filters over a local relation's rows itself, on
+#: the driver, row by row, for every branch that reads it (a batch's trades).
+LOCAL_RELATION_BYTES = 256 * 1024
 
 
 def _state_view(
@@ -154,10 +152,18 @@ def _state_view(
     columns: Sequence[tuple[str, str]],
 ) -> str:
     """Register ``plan``'s state ``table`` (buffer, history) of the committed version as
-    a view in one partition; returns the view's name."""
+    a view; returns the view's name. A small table is taken from the driver's copy (a
+    local relation, no file to list or read), a larger one from the committed file."""
     view = f"__ctc_{plan.module.replace('-', '_')}__{table}"
-    frame = state.frame(spark, f"{plan.module}.{table}", ddl(dict(columns)))
-    frame.coalesce(1).createOrReplaceTempView(view)
+    schema = ddl(dict(columns))
+    held: pa.Table | None = getattr(state.plan(plan.module), table)
+    if held is None or held.num_rows == 0:
+        frame = empty_frame(spark, schema)
+    elif held.nbytes <= LOCAL_RELATION_BYTES:
+        frame = spark.createDataFrame(held, schema)
+    else:
+        frame = state.frame(spark, f"{plan.module}.{table}", schema).coalesce(1)
+    frame.createOrReplaceTempView(view)
     return view
 
 
@@ -180,9 +186,9 @@ def plan_frames(
     and, for a window plan, the buffer and history of ``state``'s committed version.
 
     The plan's stages become CTEs, so a plan costs a few calls into Spark, not two per
-    stage. A window plan's stages after the aggregation read few rows, but both the
-    alerts and the output read them: they are cached for the batch (see
-    :meth:`PlanFrames.release`). ``trades``: the batch's passed trades on the driver.
+    stage. A window plan's closed windows and the stage that both the alerts and the
+    output read are views analysed once (:func:`_analysed_view`). ``trades``: the
+    batch's passed trades on the driver.
     ``inputs``: views the plan's SQL names (``alerts``) -> the view that holds its rows
     in this batch (the text is analysed later, when other plans' views have changed).
     """
@@ -234,7 +240,7 @@ def plan_frames(
     if split.baseline is not None:
         base = split.baseline
         closed_view = f"__ctc_{agg.view}__closed"
-        _cached_view(spark, _with(ctes, f"SELECT * FROM `{agg.view}`"), closed_view, step.cached)
+        _analysed_view(spark, _with(ctes, f"SELECT * FROM `{agg.view}`"), closed_view)
         history_view = _state_view(spark, state, plan, "history", agg.columns)
         frames["closed"] = f"SELECT * FROM `{closed_view}`"
         ctes = [
@@ -250,11 +256,10 @@ def plan_frames(
     shared = _shared_view(plan)
     for stage in split.after:
         if stage.view == shared:
-            _cached_view(
+            _analysed_view(
                 spark,
                 _with([*ctes, (stage.view, stage.sql)], f"SELECT * FROM `{stage.view}`"),
                 stage.view,
-                step.cached,
             )
             ctes = []
         else:

@@ -4,9 +4,11 @@ The detectors' results arrive here as Arrow tables already on the driver (the ba
 collect); the passed trades come both as Arrow and as a Spark DataFrame over the gate's
 cache:
 
-* the hot store: every alert (upsert by alert_id), the dashboard's chart series
-  (60 s volumes of MOD-001, spreads of MOD-003), the latest price and 1 h volume per
-  symbol and exchange;
+* the hot store: every alert (upsert by alert_id), the chart series each plan publishes
+  (its spec's ``publish.series``: MOD-001's volumes, MOD-003's spreads, …), the latest
+  price and 1 h volume per symbol and exchange; and once, when the run starts, the
+  detector catalog (:func:`detector_catalog`: alert types in words, chart series,
+  exchanges and symbols), which the API reads since it has no specs;
 * the lake (:mod:`ctc.sinks.lake`): ``anomaly_alerts``, ``raw_trades``, ``dead_letters``
   and each module's table, appended once per batch key (a replayed batch writes nothing
   twice). The local lake writes the Arrow tables with pyiceberg (no Spark job); a
@@ -23,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ctc.compiler.plan import Plan
+from ctc.compiler.catalog import SEVERITIES
+from ctc.compiler.plan import Plan, SeriesPlan
 from ctc.events import ALERT_FIELDS, STORED_ALERT_FIELDS
 from ctc.runtime.provenance import Provenance
 from ctc.sinks.stores.records import iso_utc
@@ -31,15 +34,13 @@ from ctc.sinks.stores.records import iso_utc
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+    from ctc.runtime.quality_rules import QualityRules
     from ctc.sinks.lake.base import Lake, Rows
     from ctc.sinks.stores.base import AlertStore
 
-#: Chart series of the dashboard: module → (series kind, value column, exchange column or
-#: None for a cross-exchange series, extra columns).
-SERIES: dict[str, tuple[str, str, str | None, tuple[str, ...]]] = {
-    "MOD-001": ("volume", "window_volume", "exchange", ("z_score", "trade_count")),
-    "MOD-003": ("spread", "spread_pct", None, ("vwap_a", "vwap_b")),
-}
+#: The shape of the detector catalog (docs/api.md, GET /catalog): raised when it changes
+#: in a way an older API cannot read.
+CATALOG_VERSION = 1
 
 
 def iso_from_us(us: int) -> str:
@@ -62,26 +63,98 @@ def alert_records(alerts: pa.Table) -> list[dict[str, Any]]:
     return rows
 
 
-def series_rows(plan: Plan, output: pa.Table) -> tuple[str, list[dict[str, Any]]] | None:
-    """The dashboard series rows of one plan's output, or None when it has no series."""
-    if plan.module not in SERIES or output.num_rows == 0:
-        return None
-    kind, value, exchange, extras = SERIES[plan.module]
-    starts = _micros(output, "window_start")
-    cols = {c: output.column(c).to_pylist() for c in ("symbol", value, *extras)}
-    exchanges = output.column(exchange).to_pylist() if exchange else [None] * output.num_rows
+def _column(table: pa.Table, name: str) -> list[Any]:
+    """A column as Python values: numbers as floats, times as the stores' ISO text."""
+    column = table.column(name)
+    if pa.types.is_timestamp(column.type):
+        return [iso_from_us(int(us)) if us is not None else None for us in _micros(table, name)]
+    if pa.types.is_integer(column.type) or pa.types.is_decimal(column.type):
+        return pc.cast(column, pa.float64()).to_pylist()
+    return column.to_pylist()
+
+
+def _points(series: SeriesPlan, output: pa.Table) -> list[dict[str, Any]]:
+    """One series' rows of a plan's output: symbol, exchange, value and time (as
+    ``window_start``, the stores' field) and its details; rows without a symbol or a time
+    cannot be placed on a chart and are left out."""
+    times = _column(output, series.time)
+    symbols = _column(output, series.symbol)
+    values = _column(output, series.value)
+    exchanges = _column(output, series.exchange) if series.exchange else None
+    details = {d: _column(output, d) for d in series.details}
     rows = []
-    for i, us in enumerate(starts):
+    for i, at in enumerate(times):
+        symbol = symbols[i]
+        if at is None or not isinstance(symbol, str) or not symbol:
+            continue
         row: dict[str, Any] = {
-            "symbol": cols["symbol"][i],
-            "exchange": exchanges[i],
-            "value": cols[value][i],
-            "window_start": iso_from_us(int(us)) if us is not None else None,
+            "symbol": symbol,
+            "exchange": exchanges[i] if exchanges is not None else None,
+            "value": values[i],
+            "window_start": at,
         }
-        for extra in extras:
-            row[extra] = cols[extra][i]
+        for name, column in details.items():
+            row[name] = column[i]
         rows.append(row)
-    return kind, rows
+    return rows
+
+
+def series_rows(plan: Plan, output: pa.Table) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The chart rows of one plan's output: ``(series name, rows)`` for each series the
+    plan publishes (its spec's ``publish.series``); none for an empty output."""
+    if output.num_rows == 0:
+        return []
+    return [(s.name, _points(s, output)) for s in plan.publish.series]
+
+
+def _series_entry(plan: Plan, series: SeriesPlan) -> dict[str, Any]:
+    return {
+        "name": series.name,
+        "label": series.label,
+        "description": series.description,
+        "unit": series.unit,
+        "module": plan.module,
+        "detector": plan.title,
+        "window": plan.window.size_text if plan.window else None,
+        "value_column": series.value,
+        "time_column": series.time,
+        "per_exchange": series.exchange is not None,
+        "details": list(series.details),
+        "chart": series.chart,
+        "markers": list(series.markers),
+        "guides": list(series.guides),
+        "metric": series.metric,
+        "missing": series.missing,
+    }
+
+
+def detector_catalog(plans: Sequence[Plan], rules: QualityRules | None) -> dict[str, Any]:
+    """What the detectors of a run publish, as the API serves it (docs/api.md, ``GET
+    /catalog``): every alert type with its label, module and severities; every chart
+    series; the exchanges and symbols the quality rules allow (None: any)."""
+    alert_types = []
+    for plan in plans:
+        levels = {r.type: {lvl for lvl, _ in r.bands} for r in plan.alert_rules}
+        for kind, label in plan.publish.alert_labels:
+            alert_types.append(
+                {
+                    "type": kind,
+                    "label": label,
+                    "module": plan.module,
+                    "detector": plan.title,
+                    "severities": [s for s in SEVERITIES if s in levels.get(kind, ())],
+                }
+            )
+    return {
+        "catalog_version": CATALOG_VERSION,
+        "detectors": [
+            {"module": p.module, "name": p.name, "title": p.title, "mode": p.mode} for p in plans
+        ],
+        "alert_types": sorted(alert_types, key=lambda a: a["type"]),
+        "series": [_series_entry(p, s) for p in plans for s in p.publish.series],
+        "exchanges": list(rules.exchanges) if rules and rules.exchanges is not None else None,
+        "symbols": list(rules.symbols) if rules and rules.symbols is not None else None,
+    }
 
 
 class Publisher:
@@ -93,6 +166,11 @@ class Publisher:
         self.lake = lake
         self.provenance = Provenance(plans)
 
+    def catalog(self, app: str, plans: Sequence[Plan], rules: QualityRules | None) -> None:
+        """Publish the run's detector catalog (:func:`detector_catalog`) for application
+        ``app``: done once, when the run starts, before any alert."""
+        self.store.put_detector_catalog(app, detector_catalog(plans, rules))
+
     def hot_store(
         self,
         alerts: list[dict[str, Any]],
@@ -103,9 +181,8 @@ class Publisher:
         if alerts:
             self.store.put_alerts(self.provenance.stamp(alerts))
         for plan, output in outputs:
-            series = series_rows(plan, output)
-            if series is not None:
-                self.store.put_windows(*series)
+            for name, rows in series_rows(plan, output):
+                self.store.put_windows(name, rows)
         if market:
             self.store.put_market(
                 [

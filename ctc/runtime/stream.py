@@ -106,6 +106,8 @@ class StreamRunner:
             ensure_core_tables(lake)
             ensure_plan_tables(lake, self.plans)
         self.publisher = Publisher(self.store, lake, self.plans)
+        # what the API labels and charts (it has no specs): every compiled plan's catalog
+        self.publisher.catalog(options.app, plans, self.rules)
         self.status = StatusOutlets(
             options.app, options.status_path, self.store, options.cloudwatch_namespace
         )
@@ -235,7 +237,7 @@ class StreamRunner:
         mark = time.perf_counter()
         batch_key = f"{batch_id}" + ("-flush" if flush else "")
         self.publisher.lake_tables(
-            batch_key, alert_tables, outputs, gated.passed, gated.dead_letters, gated.passed_frame
+            batch_key, alert_tables, outputs, gated.passed, gated.dead_letters, gated.frame(spark)
         )
         phases["lake"] = time.perf_counter() - mark
 
@@ -244,7 +246,6 @@ class StreamRunner:
         self.state.commit(batch_id, state, full=closing)
         self._memory = state
         phases["state"] = time.perf_counter() - mark
-        gated.unpersist()
         metrics = dict(gated.metrics)
         metrics["phase_seconds"] = {k: round(v, 3) for k, v in phases.items()}
         self._report(
@@ -298,10 +299,7 @@ class StreamRunner:
         )
         state = self.state.empty()
         gated = self._gate(batch, -1, state, flush=False)
-        try:
-            self._detect(spark, gated, state, flush=False)
-        finally:
-            gated.unpersist()
+        self._detect(spark, gated, state, flush=False)
         self.say(f"warmed up in {time.perf_counter() - t0:.1f} s")
 
     def _report(

@@ -1,14 +1,19 @@
 """The quality gate of one streaming micro-batch: one Spark job, then the driver.
 
 Spark parses and checks the batch's raw lines (:func:`ctc.runtime.quality.checked_rows`,
-the same expressions as every back-test: dead-letter reasons and rules, late and
-quote-volume flags), caches them, and the classified rows come to the driver once, as
-Arrow. There, in arrival order, a repeated id is dropped as a duplicate (the first
-occurrence in the batch passes unless an earlier batch passed it:
-:class:`ctc.runtime.dedupe.SeenIds`) and every count is taken, so the batch costs one
-Spark job however many rules and counts there are. The detectors read the passed rows
-from the cache (``passed_frame``), so nothing is shipped back to the JVM.
-Conservation is checked exactly (:func:`ctc.runtime.quality.gate_metrics`).
+the same expressions as every back-test: dead-letter reasons and rules, the quote-volume
+flag), and the classified rows come to the driver once, as Arrow. There, in arrival
+order, a repeated id is dropped as a duplicate (the first occurrence in the batch passes
+unless an earlier batch passed it: :class:`ctc.runtime.dedupe.SeenIds`), the late flag is
+set against the batch's processing time, and every count is taken, so the batch costs
+one Spark job however many rules and counts there are. Conservation is checked exactly
+(:func:`ctc.runtime.quality.gate_metrics`).
+
+The Spark side holds no value that changes from batch to batch (the processing time is
+applied on the driver), so its generated code is compiled once and reused by every
+later batch. Nothing is cached in Spark: the detectors read the passed rows back from
+the driver's Arrow table (:meth:`GatedBatch.frame`), which costs less than encoding the
+whole classified batch into Spark's cache (ADR 0008).
 """
 
 from __future__ import annotations
@@ -27,13 +32,13 @@ from ctc.runtime.quality import (
     check_columns,
     checked_rows,
     gate_metrics,
-    late_column,
 )
 from ctc.runtime.quality_rules import QualityRules
+from ctc.runtime.sources import ddl
 from ctc.sinks.lake.tables import ARROW_TIMESTAMP, DEAD_LETTERS, RAW_TRADES
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
 #: Arrow types of the Spark SQL types of the gate's output.
 _ARROW_TYPES = {
@@ -52,7 +57,11 @@ PASSED_SCHEMA = pa.schema([(n, _ARROW_TYPES[t]) for n, t in RAW_TRADES.columns])
 DEAD_LETTER_SCHEMA = pa.schema([(n, _ARROW_TYPES[t]) for n, t in DEAD_LETTERS.columns])
 
 
-@dataclass(frozen=True)
+#: Spark DDL of the passed trades (the lake's ``raw_trades``, the ``trades`` view).
+PASSED_DDL = ddl(dict(RAW_TRADES.columns))
+
+
+@dataclass
 class GatedBatch:
     """The gate's result for one micro-batch, on the driver."""
 
@@ -61,14 +70,14 @@ class GatedBatch:
     metrics: dict[str, Any]
     #: newest event time among the passed trades (epoch µs), None when none passed
     newest_us: int | None
-    #: the passed trades in Spark, over the cached classified batch (None: no input)
-    passed_frame: DataFrame | None = None
-    classified: DataFrame | None = None
+    _frame: DataFrame | None = None
 
-    def unpersist(self) -> None:
-        """Release the cached classified batch."""
-        if self.classified is not None:
-            self.classified.unpersist()
+    def frame(self, spark: SparkSession) -> DataFrame | None:
+        """The passed trades in Spark (made once from the Arrow table); None when no
+        trade passed."""
+        if self._frame is None and self.passed.num_rows:
+            self._frame = spark.createDataFrame(self.passed, PASSED_DDL)
+        return self._frame
 
 
 def empty_gate() -> GatedBatch:
@@ -98,34 +107,31 @@ def gate_batch(
 
     ``columns``: the gate's expressions for ``rules`` (:func:`check_columns`), built once
     by the caller and reused batch after batch. ``seen`` is updated with the ids that
-    passed. Raises :class:`ConservationError` when the counts do not add up.
+    passed; ``is_late`` is set against ``processing_us``. Raises
+    :class:`ConservationError` when the counts do not add up.
     """
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     columns = columns or check_columns(rules)
     failed_col = F.col("reason").isNotNull()
     # no _duplicate/_passed here: Spark then prunes the in-batch window (a sort of every
-    # row); the same decisions are taken below, on the driver, in arrival order. Only
-    # this projection is cached (the raw line is kept for dead letters alone).
-    classified = (
-        checked_rows(raw, columns)
-        .select(
-            *TRADE_EVENT_FIELDS,
-            late_column(rules, processing_us),
-            columns.quote_warning,
-            "reason",
-            "rule",
-            "detail",
-            F.when(failed_col, F.col("value")).alias("raw"),
-            F.when(failed_col, F.col("source_file")).alias("source_file"),
-            "_order",
-            "_ts_us",
-        )
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    # row); the same decisions are taken below, on the driver, in arrival order. The raw
+    # line comes along for dead letters alone.
+    classified = checked_rows(raw, columns).select(
+        *TRADE_EVENT_FIELDS,
+        columns.quote_warning,
+        "reason",
+        "rule",
+        "detail",
+        F.when(failed_col, F.col("value")).alias("raw"),
+        F.when(failed_col, F.col("source_file")).alias("source_file"),
+        "_order",
+        "_ts_us",
     )
     table = classified.toArrow()
     table = table.take(pc.sort_indices(table.column("_order")))
+    late_before = processing_us - rules.late_after.seconds * 1_000_000
+    table = table.append_column("is_late", pc.less(table.column("_ts_us"), late_before))
 
     seen.start_batch()
     checked = pc.is_null(table.column("reason"))
@@ -165,11 +171,7 @@ def gate_batch(
     )
     metrics = metrics_of(table.num_rows, passed, dead, len(dup_orders), rules)
     newest = pc.max(passed.column("timestamp")).value if passed.num_rows else None
-    frame = classified.where(F.col("reason").isNull())
-    if dup_orders:
-        frame = frame.where(~F.col("_order").isin(dup_orders))
-    frame = frame.select(*PASSED_COLUMNS)
-    return GatedBatch(passed, dead_letters, metrics, newest, frame, classified)
+    return GatedBatch(passed, dead_letters, metrics, newest)
 
 
 def _first_occurrences(

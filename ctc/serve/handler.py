@@ -9,6 +9,11 @@ symbol a 404, a wrong method a 405. Only a store that cannot be reached answers 
 
 Routes are served both under ``/api`` and at the bare paths of MODULES.md
 (``/api/alerts`` and ``/alerts`` are the same); the dashboard uses ``/api``.
+
+The handler knows no detector: the alert types and their labels, the chart series and
+the exchanges come from the detector catalog that ``ctc run`` publishes to the store when
+it starts (``AlertStore.get_detector_catalog``, written by ctc.runtime.publish), so the
+Lambda, which has no specs, answers like ``ctc serve``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ctc.serve.alert_labels import alert_type_label
+from ctc.events import METRICS_FIELDS
+from ctc.labels import label_of
 from ctc.sinks.stores.base import AlertStore
 from ctc.sinks.stores.cursor import decode_cursor
 
@@ -37,17 +43,15 @@ DEFAULT_APP = "ctc"
 ALERTS_DEFAULT_LIMIT, ALERTS_MAX_LIMIT = 50, 200
 #: /series rows: default and maximum.
 SERIES_DEFAULT_LIMIT, SERIES_MAX_LIMIT = 240, 2000
-#: Exchanges of the spread (MOD-003): spread_pct = (a - b) / b * 100.
-EXCHANGE_A, EXCHANGE_B = "binance", "coinbase"
 #: A runtime status older than this is reported as "stale".
 STALE_AFTER_SECONDS = 120.0
 #: /metrics counts at most this many alerts of the last 24 h (then says it is capped).
 ANOMALY_COUNT_CAP = 50_000
-#: Series kinds served under /series/{kind}/{symbol}, with the alert type of their markers.
-SERIES_KINDS = {"volume": "volume_spike", "spread": "spread_divergence"}
 
 SYMBOL_RE = re.compile(r"^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$")
 TYPE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+#: A series name (a spec's ``publish.series`` key).
+SERIES_RE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 #: Largest cursor we read (an honest one is < 200 characters).
 MAX_CURSOR_LEN = 1024
 _ALLOWED = "GET, HEAD, OPTIONS"
@@ -289,19 +293,47 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def spread_pct(prices: Mapping[str, float | None]) -> float | None:
-    """(binance - coinbase) / coinbase * 100 from the latest prices, or None."""
-    a, b = prices.get(EXCHANGE_A), prices.get(EXCHANGE_B)
-    if a is None or b is None or b <= 0:
-        return None
-    return (a - b) / b * 100.0
+def published(store: AlertStore, app: str) -> dict[str, Any]:
+    """The detector catalog ``ctc run`` published for ``app`` (ctc.runtime.publish), or
+    an empty one when no run has published one (a store older than the catalog)."""
+    found = store.get_detector_catalog(app)
+    return found if isinstance(found, dict) else {}
+
+
+def _entries(catalog: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    """The list ``key`` of a published catalog, without anything that is not an entry."""
+    value = catalog.get(key)
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+
+def _names(catalog: Mapping[str, Any], key: str) -> list[str]:
+    value = catalog.get(key)
+    return [str(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _series_entry(catalog: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    return next((s for s in _entries(catalog, "series") if s.get("name") == name), None)
+
+
+def _series_metrics(catalog: Mapping[str, Any], symbol: str, store: AlertStore) -> dict[str, Any]:
+    """The latest value of each published series that names a metric (e.g. MOD-003's
+    ``spread_pct``), by metric name; None when the symbol has no window of it."""
+    out: dict[str, Any] = {}
+    for entry in _entries(catalog, "series"):
+        metric, name = entry.get("metric"), entry.get("name")
+        if not isinstance(metric, str) or not isinstance(name, str) or metric in METRICS_FIELDS:
+            continue
+        latest = store.get_windows(name, symbol, None, 1)
+        out[metric] = _finite(latest[-1].get("value")) if latest else None
+    return out
 
 
 def get_metrics(
-    symbol_text: str, query: Mapping[str, str], store: AlertStore, now: datetime
+    symbol_text: str, query: Mapping[str, str], store: AlertStore, now: datetime, app: str
 ) -> Response:
-    """``GET /metrics/{symbol}``: latest prices, spread, 1 h volume, 24 h anomaly count, last
-    whale. 404 when the store has neither market rows nor alerts of the symbol."""
+    """``GET /metrics/{symbol}``: latest prices, 1 h volume, 24 h anomaly count, last whale,
+    and the latest value of each published series that names a metric (the spread). 404
+    when the store has neither market rows nor alerts of the symbol."""
     _check_params(query, frozenset())
     symbol = parse_symbol(symbol_text)
     market = store.get_market(symbol)
@@ -320,21 +352,20 @@ def get_metrics(
         if market_time
         else (newest_alert[0]["detected_at"] if newest_alert else None)
     )
-    return _answer(
-        200,
-        {
-            "symbol": symbol,
-            "current_price": prices,
-            "spread_pct": spread_pct(prices),
-            "volume_1h": volumes,
-            "anomaly_count_24h": sum(by_type.values()),
-            "anomaly_count_by_type": by_type,
-            "anomaly_count_capped": capped,
-            "anomaly_window_start": since,
-            "last_whale": alert_view(whales[0]) if whales else None,
-            "updated_at": updated_at,
-        },
-    )
+    body: dict[str, Any] = {
+        "symbol": symbol,
+        "current_price": prices,
+        "volume_1h": volumes,
+        "anomaly_count_24h": sum(by_type.values()),
+        "anomaly_count_by_type": by_type,
+        "anomaly_count_capped": capped,
+        "anomaly_window_start": since,
+        "last_whale": alert_view(whales[0]) if whales else None,
+        "updated_at": updated_at,
+    }
+    # a published metric is never one of these fields (ctc.compiler.publish checks it)
+    body.update(_series_metrics(published(store, app), symbol, store))
+    return _answer(200, body)
 
 
 def get_health(query: Mapping[str, str], store: AlertStore, now: datetime, app: str) -> Response:
@@ -394,29 +425,41 @@ def get_health(query: Mapping[str, str], store: AlertStore, now: datetime, app: 
     )
 
 
-def _marker(alert: Mapping[str, Any], value_field: str) -> dict[str, Any] | None:
+def _marker(
+    alert: Mapping[str, Any], entry: Mapping[str, Any], per_exchange: bool
+) -> dict[str, Any] | None:
+    """A chart marker of ``alert`` on the published series ``entry``: placed at the
+    alert's ``details.<time column>``, with the value and details it carries."""
     details = details_object(alert.get("details"))
-    start = _parse_stored_time(details.get("window_start"))
+    start = _parse_stored_time(details.get(str(entry.get("time_column") or "window_start")))
     if start is None:
         return None
-    return {
+    marker = {
         "alert_id": alert.get("alert_id"),
+        "alert_type": alert.get("alert_type"),
         "window_start": _iso(start),
-        "exchange": alert.get("exchange"),
+        "exchange": alert.get("exchange") if per_exchange else None,
         "severity": alert.get("severity"),
-        "value": _finite(details.get(value_field)),
-        "z_score": _finite(details.get("z_score")),
+        "value": _finite(details.get(str(entry.get("value_column")))),
         "message": alert.get("message"),
     }
+    for name in _names(entry, "details"):
+        if name in details and name not in marker:
+            marker[name] = details[name]
+    return marker
 
 
 def get_series(
-    kind: str, symbol_text: str, query: Mapping[str, str], store: AlertStore
+    kind: str, symbol_text: str, query: Mapping[str, str], store: AlertStore, app: str
 ) -> Response:
-    """``GET /series/{kind}/{symbol}``: chart rows oldest first, each marked with the
-    severity of the alert of its window (or None), plus the alert markers themselves."""
+    """``GET /series/{kind}/{symbol}``: the rows of a published chart series oldest first,
+    each marked with the severity of the alert of its window (or None), plus the alert
+    markers themselves. 404 for a series no detector publishes, or an unknown symbol."""
     _check_params(query, _SERIES_PARAMS)
     symbol = parse_symbol(symbol_text)
+    entry = _series_entry(published(store, app), kind)
+    if entry is None:
+        return _error(404, f"no detector publishes a series {kind!r}", "kind")
     since_text = _optional(query, "since")
     since = parse_time("since", since_text) if since_text is not None else None
     limit = parse_limit(query.get("limit"), SERIES_DEFAULT_LIMIT, SERIES_MAX_LIMIT)
@@ -424,15 +467,20 @@ def get_series(
     if not rows and not _symbol_known(store, symbol):
         return _error(404, f"unknown symbol {symbol}", "symbol")
     first = rows[0]["window_start"] if rows else since
-    alerts = store.query_alerts(
-        alert_type=SERIES_KINDS[kind], symbol=symbol, since=first, limit=ALERTS_MAX_LIMIT
-    ).items
-    value_field = "window_volume" if kind == "volume" else "spread_pct"
-    markers = [m for m in (_marker(a, value_field) for a in reversed(alerts)) if m]
+    per_exchange = bool(entry.get("per_exchange"))
+    alerts = [
+        a
+        for kind_ in _names(entry, "markers")
+        for a in store.query_alerts(
+            alert_type=kind_, symbol=symbol, since=first, limit=ALERTS_MAX_LIMIT
+        ).items
+    ]
+    alerts.sort(key=lambda a: (str(a.get("detected_at")), str(a.get("alert_id"))))
+    markers = [m for m in (_marker(a, entry, per_exchange) for a in alerts) if m]
     marked = {(m["window_start"], m["exchange"]): m for m in markers}
     windows = []
     for row in rows:
-        hit = marked.get((row["window_start"], row.get("exchange")))
+        hit = marked.get((row["window_start"], row.get("exchange") if per_exchange else None))
         windows.append(
             {
                 **row,
@@ -452,19 +500,38 @@ def get_series(
     )
 
 
-def get_catalog(query: Mapping[str, str], store: AlertStore) -> Response:
-    """``GET /catalog``: the symbols, exchanges and alert types of the stored alerts, each
-    alert type with its human label (ctc.serve.alert_labels)."""
+def get_catalog(query: Mapping[str, str], store: AlertStore, app: str) -> Response:
+    """``GET /catalog``: what the detectors publish (ctc.runtime.publish.detector_catalog:
+    alert types in words, chart series, the quality rules' exchanges and symbols) joined
+    with what the stored alerts name, so an alert type no running detector publishes (an
+    older run's) is listed too, labelled from its words (ctc.labels)."""
     _check_params(query, frozenset())
-    catalog = store.catalog()
+    catalog = published(store, app)
+    stored = store.catalog()
+    alert_types = {
+        str(e["type"]): e
+        for e in _entries(catalog, "alert_types")
+        if isinstance(e.get("type"), str)
+    }
+    for kind in stored.alert_types:
+        alert_types.setdefault(
+            kind,
+            {
+                "type": kind,
+                "label": label_of(kind),
+                "module": None,
+                "detector": None,
+                "severities": [],
+            },
+        )
     return _answer(
         200,
         {
-            "symbols": catalog.symbols,
-            "exchanges": catalog.exchanges,
-            "alert_types": [
-                {"type": kind, "label": alert_type_label(kind)} for kind in catalog.alert_types
-            ],
+            "symbols": sorted({*_names(catalog, "symbols"), *stored.symbols}),
+            "exchanges": sorted({*_names(catalog, "exchanges"), *stored.exchanges}),
+            "alert_types": [alert_types[k] for k in sorted(alert_types)],
+            "series": _entries(catalog, "series"),
+            "detectors": _entries(catalog, "detectors"),
         },
     )
 
@@ -488,13 +555,13 @@ def _route(parts: list[str]) -> Route | None:
     if parts == ["alerts"]:
         return lambda _p, q, s, _n, _a: get_alerts(q, s)
     if len(parts) == 2 and parts[0] == "metrics" and parts[1]:
-        return lambda p, q, s, n, _a: get_metrics(p[1], q, s, n)
+        return lambda p, q, s, n, a: get_metrics(p[1], q, s, n, a)
     if parts == ["health"]:
         return lambda _p, q, s, n, a: get_health(q, s, n, a)
-    if len(parts) == 3 and parts[0] == "series" and parts[1] in SERIES_KINDS and parts[2]:
-        return lambda p, q, s, _n, _a: get_series(p[1], p[2], q, s)
+    if len(parts) == 3 and parts[0] == "series" and SERIES_RE.fullmatch(parts[1]) and parts[2]:
+        return lambda p, q, s, _n, a: get_series(p[1], p[2], q, s, a)
     if parts == ["catalog"]:
-        return lambda _p, q, s, _n, _a: get_catalog(q, s)
+        return lambda _p, q, s, _n, a: get_catalog(q, s, a)
     if parts == ["openapi.json"]:
         return lambda _p, _q, _s, _n, _a: _answer(200, openapi_document())
     return None

@@ -8,8 +8,9 @@ Writes, for BTC-USDT, ETH-USDT and SOL-USDT on binance and coinbase, ending at `
 60 s volume windows per exchange (series kind ``volume``) with volume_spike alerts where
 |z| > 2.5 against the previous hour, 30 s spread windows (kind ``spread``) with
 spread_divergence alerts where |spread| > 0.5 %, whale_trade alerts, the latest market
-row per (symbol, exchange) and a runtime status under app ``ctc``. The alert records,
-messages and details follow the specs in detectors/.
+row per (symbol, exchange), a runtime status under app ``ctc`` and the detector catalog a
+small-tier ``ctc run`` publishes (compiled from the specs in detectors/, when there). The
+alert records, messages and details follow those specs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import statistics
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ctc import __version__
@@ -31,6 +33,23 @@ SYMBOLS = {"BTC-USDT": 67_400.0, "ETH-USDT": 3_450.0, "SOL-USDT": 148.0}
 EXCHANGES = ("binance", "coinbase")
 #: Typical quote volume per minute and exchange, as a fraction of the price.
 _BASE_VOLUME = {"binance": 4_200_000.0, "coinbase": 2_100_000.0}
+#: The specs whose output the sample imitates (the repository's detectors folder).
+DETECTORS = Path(__file__).resolve().parents[2] / "detectors"
+
+
+def sample_catalog(detectors: Path = DETECTORS) -> dict[str, Any] | None:
+    """The detector catalog a small-tier ``ctc run`` over ``detectors`` publishes (its
+    specs compiled, its quality rules read), or None when there is no such folder (an
+    installed package without the repository)."""
+    if not (detectors / "tiers" / "small.yaml").is_file():
+        return None
+    from ctc.compiler import compile_paths
+    from ctc.runtime.publish import detector_catalog
+    from ctc.runtime.quality_rules import load_rules
+    from ctc.tiers import tier_specs
+
+    plans = compile_paths(tier_specs(detectors, "small"), with_dependencies=True)
+    return detector_catalog(plans, load_rules(detectors / "quality.yaml"))
 
 
 def _iso(moment: datetime) -> str:
@@ -73,10 +92,15 @@ def fill_store(
     seed: int = 7,
     extra_whales: int = 0,
     status_age_seconds: float = 4.0,
+    detectors: Path = DETECTORS,
 ) -> SampleCounts:
     """Write ``hours`` of realistic small-tier output ending at ``end`` (default now) to
     ``store``; ``extra_whales`` more whale alerts spread over the last 24 h (for a big
-    store). Deterministic for a given seed and end."""
+    store); the small tier's detector catalog from ``detectors`` (:func:`sample_catalog`).
+    Deterministic for a given seed and end."""
+    catalog = sample_catalog(detectors)
+    if catalog is not None:
+        store.put_detector_catalog("ctc", catalog)
     rng = random.Random(seed)
     end = (end or datetime.now(tz=UTC)).replace(microsecond=0, second=0)
     start = end - timedelta(hours=hours)

@@ -18,23 +18,35 @@ export async function getJson(path, params = {}) {
   return body;
 }
 
-/** Everything one poll needs, fetched in parallel; each part is {data} or {error}. */
-export async function poll(symbol) {
-  const sym = encodeURIComponent(symbol);
+const settle = (promise) =>
+  promise.then(
+    (data) => ({ data }),
+    (err) => ({ error: err?.message || "failed" }),
+  );
+
+/**
+ * Everything one poll needs; each part is {data} or {error}. The catalog comes first: it
+ * names the chart series (the detectors' publish: sections) and the symbols, so a new
+ * detector's chart needs no change here. ``symbol`` may be null: the catalog's first
+ * symbol is then used, returned as ``symbol``.
+ */
+export async function poll(wanted) {
+  const catalog = await settle(getJson("/catalog"));
+  const symbol = wanted || catalog.data?.symbols?.[0] || null;
+  const series = catalog.data?.series || [];
+  const sym = symbol ? encodeURIComponent(symbol) : null;
   const parts = {
     alerts: getJson("/alerts", { limit: 50 }),
     whales: getJson("/alerts", { type: "whale_trade", limit: 25 }),
-    metrics: getJson(`/metrics/${sym}`),
-    volume: getJson(`/series/volume/${sym}`, { limit: 180 }),
-    spread: getJson(`/series/spread/${sym}`, { limit: 180 }),
     health: getJson("/health"),
   };
+  if (sym) {
+    parts.metrics = getJson(`/metrics/${sym}`);
+    for (const s of series) parts[`series:${s.name}`] = getJson(`/series/${s.name}/${sym}`, { limit: 180 });
+  }
   const keys = Object.keys(parts);
-  const settled = await Promise.allSettled(Object.values(parts));
-  return Object.fromEntries(
-    settled.map((r, i) => [
-      keys[i],
-      r.status === "fulfilled" ? { data: r.value } : { error: r.reason?.message || "failed" },
-    ]),
-  );
+  const settled = await Promise.all(Object.values(parts).map(settle));
+  const out = Object.fromEntries(keys.map((k, i) => [k, settled[i]]));
+  out.series = Object.fromEntries(series.map((s) => [s.name, out[`series:${s.name}`] || {}]));
+  return { ...out, catalog, symbol };
 }

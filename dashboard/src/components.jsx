@@ -13,15 +13,16 @@ import {
 } from "recharts";
 import {
   SEVERITY_STYLE,
-  TYPE_LABEL,
+  exchangeLabel,
   fmtCompact,
   fmtMoney,
   fmtNum,
-  fmtPct,
   fmtTime,
+  fmtValue,
   hhmm,
   hhmmss,
   jobState,
+  listInWords,
 } from "./format.js";
 
 export function Card({ title, subtitle, testid, children, className = "", right = null }) {
@@ -90,7 +91,18 @@ export function Badge({ severity }) {
   );
 }
 
-export function Header({ live, onToggle, lastUpdated, dataUpdated, error, health, symbol, symbols, onSymbol }) {
+// What the running detectors find, from the catalog: "Volume spikes, whale trades and
+// cross-exchange spread, streamed from Binance and Coinbase."
+function aboutLine(catalog) {
+  const titles = (catalog.detectors || [])
+    .filter((d) => d.mode !== "batch")
+    .map((d, i) => (i > 0 && /^[A-Z][a-z]/.test(d.title) ? d.title[0].toLowerCase() + d.title.slice(1) : d.title));
+  if (titles.length === 0) return "Market anomalies from the running detectors.";
+  const from = (catalog.exchanges || []).map(exchangeLabel);
+  return `${listInWords(titles)}${from.length ? `, streamed from ${listInWords(from)}` : ""}.`;
+}
+
+export function Header({ live, onToggle, lastUpdated, dataUpdated, error, health, symbol, symbols, onSymbol, catalog }) {
   // polling paused or the API unreachable first; else the job's own state (as in System health)
   const job = jobState(health);
   const state = !live ? "paused" : error ? "offline" : job.key === "running" ? "live" : job.key;
@@ -105,8 +117,8 @@ export function Header({ live, onToggle, lastUpdated, dataUpdated, error, health
         <h1 className="text-2xl font-bold tracking-tight text-white">
           Coat Tail Capital <span className="font-normal text-slate-400">· market anomalies</span>
         </h1>
-        <p className="text-xs text-slate-500">
-          Volume spikes, whale trades and cross-exchange spreads, streamed from Binance and Coinbase.
+        <p data-testid="about" className="text-xs text-slate-500">
+          {aboutLine(catalog || {})}
         </p>
       </div>
       <div className="flex flex-wrap items-center gap-3 text-sm">
@@ -145,19 +157,24 @@ export function Header({ live, onToggle, lastUpdated, dataUpdated, error, health
   );
 }
 
-export function MetricStrip({ metrics, error, loading }) {
+export function MetricStrip({ metrics, error, loading, exchanges, series }) {
   const m = metrics || {};
   const price = m.current_price || {};
   const vol = m.volume_1h || {};
+  // the catalog's exchanges (the quality rules'); without a catalog, those with prices
+  const names = exchanges.length ? exchanges : Object.keys(price).sort();
+  const traded = names.filter((e) => vol[e] != null);
   const items = [
-    ["Binance", fmtMoney(price.binance, "no trades")],
-    ["Coinbase", fmtMoney(price.coinbase, "no trades")],
-    ["Spread", fmtPct(m.spread_pct, 3, "needs both")],
-    ["1 h volume", `${fmtCompact(vol.binance, "0")} / ${fmtCompact(vol.coinbase, "0")}`],
+    ...names.map((e) => [exchangeLabel(e), fmtMoney(price[e], "no trades")]),
+    // each published series metric (e.g. MOD-003's spread_pct), labelled by its series
+    ...series
+      .filter((s) => s.metric)
+      .map((s) => [exchangeLabel(s.name), fmtValue(m[s.metric], s.unit, "no value yet")]),
+    ["1 h volume", traded.length ? traded.map((e) => fmtCompact(vol[e], "0")).join(" / ") : "0"],
     ["Anomalies 24 h", fmtNum(m.anomaly_count_24h, 0, "0")],
   ].map(([label, value]) => [label, loading ? "loading…" : error ? "n/a" : value]);
   return (
-    <div data-testid="metrics" className="grid grid-cols-2 gap-3 sm:grid-cols-5">
+    <div data-testid="metrics" className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
       {items.map(([label, value]) => (
         <div key={label} className="rounded-lg border border-slate-800 bg-slate-900/70 px-3 py-2">
           <div className="text-[11px] uppercase tracking-wide text-slate-500">{label}</div>
@@ -171,7 +188,7 @@ export function MetricStrip({ metrics, error, loading }) {
   );
 }
 
-export function AlertFeed({ alerts, error, loading }) {
+export function AlertFeed({ alerts, error, loading, labels }) {
   return (
     <Card title="Alert feed" subtitle="Newest first, all symbols" testid="alert-feed" className="flex flex-col">
       {loading && <Loading />}
@@ -182,7 +199,7 @@ export function AlertFeed({ alerts, error, loading }) {
           <li key={a.alert_id} data-testid="alert-item" className="rounded-lg border border-slate-800 bg-slate-950/60 p-2">
             <div className="flex items-center gap-2 text-xs">
               <Badge severity={a.severity} />
-              <span className="font-semibold text-slate-200">{TYPE_LABEL[a.alert_type] || a.alert_type}</span>
+              <span className="font-semibold text-slate-200">{labels[a.alert_type] || a.alert_type}</span>
               <span className="text-slate-400">{a.symbol}</span>
               {a.exchange && <span className="text-slate-500">{a.exchange}</span>}
               <span className="ml-auto text-slate-500">{hhmmss(a.detected_at)}</span>
@@ -197,143 +214,162 @@ export function AlertFeed({ alerts, error, loading }) {
   );
 }
 
-const EXCHANGE_COLOR = { binance: "#eab308", coinbase: "#3b82f6" };
+const EXCHANGE_COLOR = { binance: "#eab308", coinbase: "#3b82f6", "binance-futures": "#a855f7" };
+const OTHER_COLORS = ["#22c55e", "#f472b6", "#f97316", "#14b8a6", "#e2e8f0"];
+const LINE_COLOR = "#22d3ee";
 
-/** Pivot rows (one per window and exchange) into one point per window. */
-export function pivotVolume(windows) {
+/** A color per exchange: the known ones, then a palette in the catalog's order. */
+function colorOf(exchange, exchanges) {
+  if (EXCHANGE_COLOR[exchange]) return EXCHANGE_COLOR[exchange];
+  const i = Math.max(0, exchanges.indexOf(exchange));
+  return OTHER_COLORS[i % OTHER_COLORS.length];
+}
+
+/**
+ * Rows of a series (one per window, and per exchange when the series has one) as one point
+ * per window: the value of each exchange under its name (or "value"), their total, and
+ * the marker (at the total) where an alert marked the window.
+ */
+export function pivotSeries(windows, perExchange) {
   const byStart = new Map();
   for (const w of windows || []) {
-    const p = byStart.get(w.window_start) || { t: w.window_start, label: hhmm(w.window_start), total: 0 };
-    p[w.exchange || "all"] = w.value;
-    p.total += w.value || 0;
-    if (w.anomaly) p.anomalies = [...(p.anomalies || []), `${w.exchange} ${w.anomaly}`];
+    const p = byStart.get(w.window_start) || { t: w.window_start, label: hhmm(w.window_start), total: null };
+    const key = perExchange ? w.exchange || "all" : "value";
+    p[key] = w.value;
+    if (w.value != null) p.total = (p.total || 0) + w.value;
+    if (w.anomaly) p.anomalies = [...(p.anomalies || []), perExchange ? `${w.exchange} ${w.anomaly}` : w.anomaly];
     byStart.set(w.window_start, p);
   }
   const points = [...byStart.values()];
-  for (const p of points) p.spike = p.anomalies ? p.total : null;
+  for (const p of points) p.marked = p.anomalies ? p.total : null;
   return points;
 }
 
-function VolumeTooltip({ active, payload }) {
+function SeriesTooltip({ active, payload, keys, unit }) {
   if (!active || !payload?.length) return null;
   const p = payload[0].payload;
   return (
     <div className="rounded border border-slate-700 bg-slate-900 px-2 py-1 text-xs text-slate-200">
       <div className="font-semibold">{fmtTime(p.t)}</div>
-      <div>binance {fmtCompact(p.binance)}</div>
-      <div>coinbase {fmtCompact(p.coinbase)}</div>
-      {p.anomalies && <div className="text-red-300">spike: {p.anomalies.join(", ")}</div>}
+      {keys.map((k) => (
+        <div key={k}>
+          {k === "value" ? "" : `${k} `}
+          {fmtValue(p[k], unit)}
+        </div>
+      ))}
+      {p.anomalies && <div className="text-red-300">alert: {p.anomalies.join(", ")}</div>}
     </div>
   );
 }
 
-export function VolumeChart({ symbol, series, error, loading }) {
-  const points = pivotVolume(series?.windows);
-  const spikes = points.filter((p) => p.spike != null).length;
+/** Why a chart has nothing to draw, in words the catalog gives. */
+function emptyText(info, symbol, windows, loading, error) {
+  const noun = info.name.replaceAll("_", " ");
+  if (loading) return "Loading…";
+  if (error) return `No chart: the ${noun} series could not be loaded.`;
+  if (windows.length === 0) {
+    const per = info.window ? `one per ${info.window} window` : "one per row";
+    return (
+      `No ${noun} windows for ${symbol} yet: the ${info.detector} detector (${info.module}) writes ` +
+      `${per}${info.per_exchange ? ", per exchange," : ""} when the window closes.`
+    );
+  }
+  const n = windows.length;
   return (
-    <Card
-      title={`Volume · ${symbol}`}
-      subtitle="Quote volume per 60 s window and exchange; red dots mark volume_spike alerts"
-      testid="volume-chart"
-      right={points.length > 0 && <span className="text-xs text-slate-400">{spikes} spikes shown</span>}
-    >
-      <Problem error={error} />
-      {points.length === 0 ? (
-        <ChartEmpty height="h-64">
-          {loading
-            ? "Loading…"
-            : error
-              ? "No chart: the volume series could not be loaded."
-              : `No volume windows for ${symbol} yet: the volume detector (MOD-001) writes one per ` +
-                "60 s window of trades, per exchange, when the window closes."}
-        </ChartEmpty>
-      ) : (
-      <div className="h-64">
-        <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-            <CartesianGrid stroke="#1e293b" vertical={false} />
-            <XAxis dataKey="label" tick={{ fill: "#94a3b8", fontSize: 11 }} minTickGap={28} />
-            <YAxis tickFormatter={fmtCompact} tick={{ fill: "#94a3b8", fontSize: 11 }} width={52} />
-            <Tooltip content={<VolumeTooltip />} cursor={{ fill: "#33415555" }} />
-            <Legend wrapperStyle={{ fontSize: 12 }} />
-            <Bar dataKey="binance" stackId="v" fill={EXCHANGE_COLOR.binance} isAnimationActive={false} />
-            <Bar dataKey="coinbase" stackId="v" fill={EXCHANGE_COLOR.coinbase} isAnimationActive={false} />
-            <Line
-              dataKey="spike"
-              name="volume spike"
-              stroke="#ef4444"
-              strokeWidth={0}
-              legendType="circle"
-              dot={{ r: 4, fill: "#ef4444", stroke: "#fecaca", strokeWidth: 1 }}
-              activeDot={false}
-              isAnimationActive={false}
-              connectNulls={false}
-            />
-          </ComposedChart>
-        </ResponsiveContainer>
-      </div>
-      )}
-    </Card>
+    `No ${noun} for ${symbol}: ${info.missing || "its windows have no value"} ` +
+    `(${n} window${n === 1 ? "" : "s"} had no value).`
   );
 }
 
-export function SpreadChart({ symbol, series, error, loading }) {
+/**
+ * One published chart series (GET /api/catalog "series", rows from /api/series/{name}):
+ * stacked bars per exchange or lines, alert markers as red dots, guide lines.
+ */
+export function SeriesChart({ info, symbol, series, error, loading, labels, exchanges }) {
   const windows = series?.windows || [];
-  const points = windows.filter((w) => w.value != null).map((w) => ({
-    t: w.window_start,
-    label: hhmmss(w.window_start),
-    spread: w.value,
-    divergence: w.anomaly ? w.value : null,
-  }));
-  const last = points.length ? points[points.length - 1].spread : null;
+  const perExchange = !!info.per_exchange;
+  const points = pivotSeries(windows, perExchange).filter((p) => p.total != null);
+  const seenExchanges = [...new Set(windows.map((w) => w.exchange || "all"))];
+  const keys = perExchange
+    ? [...exchanges.filter((e) => seenExchanges.includes(e)), ...seenExchanges.filter((e) => !exchanges.includes(e))]
+    : ["value"];
+  const marked = points.filter((p) => p.marked != null).length;
+  const markerWords = (info.markers || []).map((m) => labels[m] || m);
+  const guides = info.guides || [];
+  const subtitle =
+    info.description +
+    (markerWords.length ? `; red dots mark ${listInWords(markerWords).toLowerCase()} alerts` : "") +
+    (guides.some((g) => g !== 0) ? `; dashed lines at ${guides.filter((g) => g !== 0).map((g) => fmtValue(g, info.unit)).join(", ")}` : "");
+  const last = points.length ? points[points.length - 1].total : null;
+  const bars = info.chart === "bars";
+  const Chart = bars ? ComposedChart : LineChart;
+  const height = bars ? "h-64" : "h-56";
   return (
     <Card
-      title={`Spread tracker · ${symbol}`}
-      subtitle="(Binance − Coinbase) / Coinbase VWAP per 30 s window, in %; ±0.5 % alerts"
-      testid="spread-chart"
-      right={points.length > 0 && <span className="text-xs text-slate-400">latest {fmtPct(last)}</span>}
+      title={`${info.label} · ${symbol}`}
+      subtitle={subtitle}
+      testid={`${info.name}-chart`}
+      right={
+        points.length > 0 && (
+          <span className="text-xs text-slate-400">
+            {bars ? `${marked} alert${marked === 1 ? "" : "s"} shown` : `latest ${fmtValue(last, info.unit)}`}
+          </span>
+        )
+      }
     >
       <Problem error={error} />
       {points.length === 0 ? (
-        <ChartEmpty height="h-56">
-          {loading
-            ? "Loading…"
-            : error
-              ? "No chart: the spread series could not be loaded."
-              : `No spread for ${symbol}: a spread needs trades on both Binance and Coinbase in the ` +
-                "same 30 s window" +
-                (windows.length
-                  ? ` (${windows.length} window${windows.length === 1 ? "" : "s"} had trades on one exchange only).`
-                  : "; none has come yet.")}
-        </ChartEmpty>
+        <ChartEmpty height={height}>{emptyText(info, symbol, windows, loading, error)}</ChartEmpty>
       ) : (
-      <div className="h-56">
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-            <CartesianGrid stroke="#1e293b" vertical={false} />
-            <XAxis dataKey="label" tick={{ fill: "#94a3b8", fontSize: 11 }} minTickGap={40} />
-            <YAxis tickFormatter={(v) => `${v.toFixed(2)}%`} tick={{ fill: "#94a3b8", fontSize: 11 }} width={56} />
-            <Tooltip
-              formatter={(v) => fmtPct(v)}
-              labelStyle={{ color: "#0f172a" }}
-              contentStyle={{ background: "#0f172a", border: "1px solid #334155", fontSize: 12 }}
-            />
-            <ReferenceLine y={0.5} stroke="#f97316" strokeDasharray="4 4" />
-            <ReferenceLine y={-0.5} stroke="#f97316" strokeDasharray="4 4" />
-            <ReferenceLine y={0} stroke="#475569" />
-            <Line dataKey="spread" name="spread %" stroke="#22d3ee" dot={false} strokeWidth={1.5} isAnimationActive={false} />
-            <Line
-              dataKey="divergence"
-              name="divergence"
-              stroke="#ef4444"
-              strokeWidth={0}
-              dot={{ r: 4, fill: "#ef4444" }}
-              activeDot={false}
-              isAnimationActive={false}
-            />
-          </LineChart>
-        </ResponsiveContainer>
-      </div>
+        <div className={height}>
+          <ResponsiveContainer width="100%" height="100%">
+            <Chart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+              <CartesianGrid stroke="#1e293b" vertical={false} />
+              <XAxis dataKey="label" tick={{ fill: "#94a3b8", fontSize: 11 }} minTickGap={bars ? 28 : 40} />
+              <YAxis
+                tickFormatter={(v) => (info.unit === "%" ? `${v.toFixed(2)}%` : fmtCompact(v))}
+                tick={{ fill: "#94a3b8", fontSize: 11 }}
+                width={56}
+              />
+              <Tooltip content={<SeriesTooltip keys={keys} unit={info.unit} />} cursor={{ fill: "#33415555" }} />
+              {perExchange && <Legend wrapperStyle={{ fontSize: 12 }} />}
+              {guides.map((g) => (
+                <ReferenceLine
+                  key={g}
+                  y={g}
+                  stroke={g === 0 ? "#475569" : "#f97316"}
+                  strokeDasharray={g === 0 ? undefined : "4 4"}
+                />
+              ))}
+              {keys.map((k) =>
+                bars ? (
+                  <Bar key={k} dataKey={k} name={k === "value" ? info.label : k} stackId="v" fill={k === "value" ? LINE_COLOR : colorOf(k, exchanges)} isAnimationActive={false} />
+                ) : (
+                  <Line
+                    key={k}
+                    dataKey={k}
+                    name={k === "value" ? info.label : k}
+                    stroke={k === "value" ? LINE_COLOR : colorOf(k, exchanges)}
+                    dot={false}
+                    strokeWidth={1.5}
+                    isAnimationActive={false}
+                  />
+                ),
+              )}
+              <Line
+                dataKey="marked"
+                name={markerWords.length ? listInWords(markerWords).toLowerCase() : "alert"}
+                stroke="#ef4444"
+                strokeWidth={0}
+                legendType="circle"
+                dot={{ r: 4, fill: "#ef4444", stroke: "#fecaca", strokeWidth: 1 }}
+                activeDot={false}
+                isAnimationActive={false}
+                connectNulls={false}
+              />
+            </Chart>
+          </ResponsiveContainer>
+        </div>
       )}
     </Card>
   );

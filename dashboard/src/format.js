@@ -36,10 +36,24 @@ export const SEVERITY_STYLE = {
   critical: "bg-red-600/30 text-red-200 ring-red-500/70",
 };
 
-export const TYPE_LABEL = {
-  volume_spike: "Volume spike",
-  whale_trade: "Whale trade",
-  spread_divergence: "Spread divergence",
+// An exchange's name in words: binance-futures → "Binance futures". (Alert types and
+// series come with their labels from GET /api/catalog; exchanges are only names.)
+export const exchangeLabel = (name) => {
+  const words = String(name).split(/[-_\s]+/).filter(Boolean);
+  if (words.length === 0) return String(name);
+  return [words[0][0].toUpperCase() + words[0].slice(1), ...words.slice(1)].join(" ");
+};
+
+// "a", "a and b", "a, b and c".
+export const listInWords = (items) =>
+  items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+
+// A series value in its unit (from the catalog): % as a signed percentage, else a number.
+export const fmtValue = (v, unit = "", missing = "n/a") => {
+  if (v == null || Number.isNaN(v)) return missing;
+  if (unit === "%") return fmtPct(v, 3, missing);
+  const text = Math.abs(v) >= 10_000 ? fmtCompact(v, missing) : fmtNum(v, 2, missing);
+  return unit ? `${text} ${unit}` : text;
 };
 
 /**

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ctc.compiler.expressions import parse_fragment, to_sql
-from ctc.compiler.lower import _earlier_windows
+from ctc.compiler.passes.baseline import earlier_windows
 
 
 def test_earlier_windows_is_the_written_window() -> None:
-    built = _earlier_windows(("symbol", "window"), 3600)
+    built = earlier_windows(("symbol", "window"), 3600)
     written = parse_fragment(
         "__agg__() OVER (PARTITION BY symbol, `window` ORDER BY UNIX_SECONDS(window_start) "
         "RANGE BETWEEN 3600 PRECEDING AND 1 PRECEDING)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ctc.compiler.expressions import parse_fragment
-from ctc.compiler.lower import TypeUnknown, _infer_type
+from ctc.compiler.fragments.infer_type import TypeUnknown, infer_type
 
 COLUMNS = {"s": "string", "d": "double", "b": "bigint", "t": "timestamp"}
 
@@ -25,7 +25,7 @@ COLUMNS = {"s": "string", "d": "double", "b": "bigint", "t": "timestamp"}
     ],
 )
 def test_inferred_types(sql: str, expected: str) -> None:
-    assert _infer_type(parse_fragment(sql), COLUMNS) == expected
+    assert infer_type(parse_fragment(sql), COLUMNS) == expected
 
 
 @pytest.mark.parametrize(
@@ -34,4 +34,10 @@ def test_inferred_types(sql: str, expected: str) -> None:
 )
 def test_what_has_no_column_type_is_reported(sql: str, why: str) -> None:
     with pytest.raises(TypeUnknown, match=why):
-        _infer_type(parse_fragment(sql), COLUMNS)
+        infer_type(parse_fragment(sql), COLUMNS)
+
+
+@pytest.mark.parametrize("sql", ["CAST(b AS smallint)", "CAST(b AS tinyint)"])
+def test_types_the_lake_cannot_store_are_reported(sql: str) -> None:
+    with pytest.raises(TypeUnknown, match="not a column type"):
+        infer_type(parse_fragment(sql), COLUMNS)

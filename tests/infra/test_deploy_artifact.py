@@ -157,6 +157,8 @@ def test_api_package_answers_with_only_what_it_ships(tmp_path: Path) -> None:
         "get = {'requestContext': {'http': {'method': 'GET'}}}\n"
         "r = m.lambda_handler({**get, 'rawPath': '/api/alerts'})\n"
         "assert r['statusCode'] == 200, r\n"
+        "r = m.lambda_handler({**get, 'rawPath': '/api/catalog'})\n"
+        "assert r['statusCode'] == 200 and 'series' in json.loads(r['body']), r\n"
         "r = m.lambda_handler({**get, 'rawPath': '/openapi.json'})\n"
         "assert r['statusCode'] == 200 and 'openapi' in json.loads(r['body']), r['statusCode']\n"
         "print('ok')\n"

@@ -57,6 +57,10 @@ CASES = [
      "MOD-002", "cosmetic", "compiled plan is the same"),
     ("flow style", "volume-anomaly.yaml", "group_by: [symbol, exchange]",
      "group_by:\n  - symbol\n  - exchange", "MOD-001", "cosmetic", "compiled plan is the same"),
+    ("chart label", "volume-anomaly.yaml", "label: Volume\n", "label: Traded volume\n",
+     "MOD-001", "cosmetic", "chart series only"),
+    ("alert label", "whale.yaml", "  - type: whale_trade\n",
+     "  - type: whale_trade\n    label: Big trade\n", "MOD-002", "cosmetic", "labels"),
 ]  # fmt: skip
 
 

@@ -21,11 +21,12 @@ import yaml
 from click.testing import CliRunner
 from streamkit import DETECTORS, options, store_alerts
 
-from ctc.cli import main, tier_specs
+from ctc.cli import main
 from ctc.compiler import compile_paths
 from ctc.runtime.daily import DailyBatchError, DayBounds, default_day, parse_day, run_daily
 from ctc.runtime.fixtures import check_alerts, fixture_chain_event, fixture_trade
 from ctc.runtime.stream import StreamRunner
+from ctc.tiers import tier_specs
 
 FIXTURES = DETECTORS / "fixtures"
 BACKTEST = FIXTURES / "backtester" / "daily.yaml"

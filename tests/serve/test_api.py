@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from servekit import END
 
+from ctc.events import METRICS_FIELDS
 from ctc.serve.handler import dumps, handle, openapi_document
 from ctc.sinks.stores.base import AlertStore
 from ctc.sinks.stores.sqlite_store import SqliteAlertStore
@@ -119,8 +120,13 @@ def test_metrics_of_a_symbol(store: SqliteAlertStore) -> None:
     market = {r["exchange"]: r for r in store.get_market("BTC-USDT")}
     assert body["current_price"] == {ex: r["price"] for ex, r in market.items()}
     assert body["volume_1h"] == {ex: r["volume_1h"] for ex, r in market.items()}
+    # MOD-003 publishes its spread series with metric: spread_pct: the latest window's
+    # spread, which in the sample is that of the last prices (rounded to 5 decimals)
+    latest = store.get_windows("spread", "BTC-USDT", None, 1)[0]
+    assert body["spread_pct"] == latest["value"]
     a, b = market["binance"]["price"], market["coinbase"]["price"]
-    assert body["spread_pct"] == pytest.approx((a - b) / b * 100)
+    assert body["spread_pct"] == pytest.approx((a - b) / b * 100, abs=1e-4)
+    assert set(body) == {*METRICS_FIELDS, "spread_pct"}
     newest = max(r["updated_at"] for r in market.values())
     assert body["updated_at"] == newest
     since = (datetime.fromisoformat(newest) - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -172,7 +178,8 @@ def test_metrics_without_market_rows_uses_now(tmp_path: Any) -> None:
     )
     status, body = get(s, "/metrics/doge-usdt", now=now)
     assert status == 200
-    assert body["current_price"] == {} and body["spread_pct"] is None
+    # no detector catalog in this store: no series metric (spread_pct) to report
+    assert body["current_price"] == {} and set(body) == set(METRICS_FIELDS)
     assert body["anomaly_count_24h"] == 3  # 0, 10 and 20 h ago; not 30
     assert body["last_whale"]["alert_id"] == "w0"
     assert body["last_whale"]["details"]["price"] is None  # NaN is not JSON
@@ -274,33 +281,69 @@ def test_openapi_document_describes_every_endpoint(store: SqliteAlertStore) -> N
         "/alerts",
         "/metrics/{symbol}",
         "/health",
-        "/series/volume/{symbol}",
-        "/series/spread/{symbol}",
+        "/series/{kind}/{symbol}",
         "/catalog",
         "/openapi.json",
     }
     assert get(store, "/api/openapi.json")[1] == doc
 
 
-def test_catalog_lists_what_the_alerts_name_with_labels(store: SqliteAlertStore) -> None:
+def test_catalog_lists_what_the_detectors_publish_and_the_alerts_name(
+    store: SqliteAlertStore,
+) -> None:
     everything = every_alert(store)
     status, body = get(store, "/api/catalog")
     assert status == 200
-    assert body["symbols"] == sorted({a["symbol"] for a in everything})
-    assert body["exchanges"] == sorted({a["exchange"] for a in everything if a["exchange"]})
-    assert [t["type"] for t in body["alert_types"]] == sorted({a["alert_type"] for a in everything})
-    labels = {t["type"]: t["label"] for t in body["alert_types"]}
-    assert labels["volume_spike"] == "Volume spike"
-    assert labels["spread_divergence"] == "Spread divergence"
+    # the small tier's quality rules (detectors/quality.yaml) and what the alerts name
+    assert body["symbols"] == ["BTC-USDT", "ETH-USDT", "SOL-USDT"]
+    assert {a["symbol"] for a in everything} <= set(body["symbols"])
+    assert body["exchanges"] == ["binance", "binance-futures", "coinbase"]
+    assert [t["type"] for t in body["alert_types"]] == [
+        "spread_divergence",
+        "volume_spike",
+        "whale_trade",
+    ]
+    by_type = {t["type"]: t for t in body["alert_types"]}
+    assert by_type["volume_spike"] == {
+        "type": "volume_spike",
+        "label": "Volume spike",
+        "module": "MOD-001",
+        "detector": "Volume spikes",
+        "severities": ["medium", "high"],
+    }
+    assert by_type["whale_trade"]["severities"] == ["medium", "high", "critical"]
+    assert [(s["name"], s["module"], s["label"]) for s in body["series"]] == [
+        ("volume", "MOD-001", "Volume"),
+        ("spread", "MOD-003", "Spread tracker"),
+    ]
+    assert [d["module"] for d in body["detectors"]] == ["MOD-001", "MOD-002", "MOD-003"]
+    # an alert type no running detector publishes is listed too, labelled from its words
     store.put_alerts([{**everything[0], "alert_id": "dex-1", "alert_type": "large_dex_swap"}])
-    labels = {t["type"]: t["label"] for t in get(store, "/catalog")[1]["alert_types"]}
-    assert labels["large_dex_swap"] == "Large DEX swap"
+    listed = {t["type"]: t for t in get(store, "/catalog")[1]["alert_types"]}
+    assert listed["large_dex_swap"]["label"] == "Large DEX swap"
+    assert listed["large_dex_swap"]["module"] is None
     assert get(store, "/api/catalog", symbol="BTC-USDT")[0] == 400
 
 
 def test_catalog_of_an_empty_store(tmp_path: Any) -> None:
     s = SqliteAlertStore(tmp_path / "empty.db")
-    assert get(s, "/api/catalog") == (200, {"symbols": [], "exchanges": [], "alert_types": []})
+    assert get(s, "/api/catalog") == (
+        200,
+        {"symbols": [], "exchanges": [], "alert_types": [], "series": [], "detectors": []},
+    )
+    s.close()
+
+
+def test_series_of_a_store_without_a_catalog_are_not_found(tmp_path: Any) -> None:
+    """A store no `ctc run` published a catalog to serves no series: the handler knows of
+    none by itself."""
+    s = SqliteAlertStore(tmp_path / "old.db")
+    s.put_windows(
+        "volume",
+        [{"symbol": "BTC-USDT", "exchange": "binance", "window_start": END, "value": 1.0}],
+    )
+    status, body = get(s, "/series/volume/BTC-USDT")
+    assert (status, body["parameter"]) == (404, "kind")
     s.close()
 
 

@@ -39,8 +39,25 @@ def test_api_over_a_real_stream_run(spark: Any, tmp_path: Path) -> None:
         assert status == 200
         assert set(metrics["current_price"]) == {"binance", "coinbase"}
         assert all(v and v > 0 for v in metrics["volume_1h"].values())
-        a, b = metrics["current_price"]["binance"], metrics["current_price"]["coinbase"]
-        assert metrics["spread_pct"] == pytest.approx((a - b) / b * 100)
+        # MOD-003's published metric: the spread of its newest window of the symbol
+        newest = store.get_windows("spread", symbol, None, 1)[0]
+        assert metrics["spread_pct"] == newest["value"]
+        if newest["value"] is not None:
+            a, b = newest["vwap_a"], newest["vwap_b"]
+            assert newest["value"] == pytest.approx((a - b) / b * 100)
+
+        # the catalog the run published: the small tier's alert types and series
+        status, _, catalog = handle("GET", "/catalog", {}, store)
+        assert status == 200
+        assert [(t["type"], t["label"], t["module"]) for t in catalog["alert_types"]] == [
+            ("spread_divergence", "Spread divergence", "MOD-003"),
+            ("volume_spike", "Volume spike", "MOD-001"),
+            ("whale_trade", "Whale trade", "MOD-002"),
+        ]
+        assert [s["name"] for s in catalog["series"]] == ["volume", "spread"]
+        status, _, volume = handle("GET", f"/series/volume/{symbol}", {"limit": "2000"}, store)
+        assert status == 200 and volume["count"] > 0
+        assert {"z_score", "trade_count"} <= set(volume["windows"][-1])
         assert metrics["anomaly_count_24h"] >= 1
 
         recorded = runner.last_status

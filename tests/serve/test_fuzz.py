@@ -49,5 +49,7 @@ def test_fuzz_finds_no_server_error(live_server: Server, tmp_path: Path) -> None
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
-    assert "Tested: 6" in out or "Tested: 7" in out, out[-3000:]
+    # alerts, metrics, health, series (one path for every published kind), catalog; the
+    # document itself may be counted too
+    assert "Tested: 5" in out or "Tested: 6" in out, out[-3000:]
     assert "FAILURES" not in out and "ST001" not in out, out[-6000:]

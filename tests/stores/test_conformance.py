@@ -295,6 +295,25 @@ def test_status_put_replace_get(store: AlertStore) -> None:
     assert store.get_status("other") is None
 
 
+def test_detector_catalog_put_replace_get_per_app(store: AlertStore) -> None:
+    assert store.get_detector_catalog("ctc") is None
+    first = {"alert_types": [{"type": "whale_trade", "label": "Whale trade"}], "series": []}
+    store.put_detector_catalog("ctc", first)
+    second = {
+        "alert_types": [{"type": "volume_spike", "label": "Volumen ✓"}],
+        "series": [{"name": "volume", "guides": [0.5, -0.5], "exchange": None}],
+        "exchanges": ["binance", "coinbase"],
+    }
+    store.put_detector_catalog("other", second)
+    assert store.get_detector_catalog("ctc") == first
+    store.put_detector_catalog("ctc", second)
+    assert store.get_detector_catalog("ctc") == second
+    # it is no alert value: the alerts' catalog does not list it, nor does a purge drop it
+    assert store.catalog() == Catalog()
+    store.purge_expired(2**40)
+    assert store.get_detector_catalog("other") == second
+
+
 def test_more_than_a_thousand_alerts(store: AlertStore) -> None:
     alerts = [
         make_alert(n, alert_type=("volume_spike", "whale_trade", "spread_divergence")[n % 3])

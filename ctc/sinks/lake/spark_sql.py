@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ctc.compiler.catalog import SPARK_TRANSFORM_NAMES
 from ctc.sinks.lake.base import BATCH_KEY_PROPERTY, check_name
 from ctc.sinks.lake.tables import TableDef, spark_type, validate
-
-#: Spark's names of the partition transforms (``days(ts)``), by ctc's (``day``).
-_SPARK_TRANSFORMS = {"year": "years", "month": "months", "day": "days", "hour": "hours"}
 
 
 def quote(*parts: str) -> str:
@@ -39,7 +37,7 @@ def create_table_sql(
     )
     if partitioning:
         fields = ", ".join(
-            quote(c) if tr == "identity" else f"{_SPARK_TRANSFORMS[tr]}({quote(c)})"
+            quote(c) if tr == "identity" else f"{SPARK_TRANSFORM_NAMES[tr]}({quote(c)})"
             for c, tr in partitioning
         )
         sql += f" PARTITIONED BY ({fields})"

@@ -7,13 +7,23 @@ Nothing here needs pyiceberg or Spark: both lakes build on these declarations.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 
+from ctc.compiler.catalog import (
+    ANOMALY_ALERTS_TABLE,
+    COLUMN_TYPES,
+    DEAD_LETTERS_TABLE,
+    GAPS_TABLE,
+    RAW_TRADES_TABLE,
+    TYPE_ALIASES,
+    canonical_type,
+    partition_type_problem,
+)
+from ctc.compiler.catalog import parse_partition as parse_catalog_partition
 from ctc.events import GAP_FIELDS, STORED_ALERT_FIELDS, TRADE_EVENT_FIELDS
 from ctc.sinks.lake.base import LakeSchemaError, check_name
 
@@ -21,25 +31,8 @@ if TYPE_CHECKING:
     from ctc.compiler.plan import Plan
     from ctc.sinks.lake.base import Lake
 
-#: Spark SQL type names the lake accepts, with their aliases.
-SPARK_TYPES: Final = (
-    "string",
-    "double",
-    "float",
-    "bigint",
-    "long",
-    "int",
-    "integer",
-    "boolean",
-    "timestamp",
-    "date",
-)
-
-#: The canonical Spark SQL name of each accepted type name.
-_CANONICAL: Final = {"long": "bigint", "integer": "int"}
-
-#: Partition transforms accepted in ``partition_by`` as ``name(column)``.
-TRANSFORMS: Final = ("year", "month", "day", "hour")
+#: Spark SQL type names the lake accepts, with their aliases (ctc.compiler.catalog).
+SPARK_TYPES: Final = (*COLUMN_TYPES, *TYPE_ALIASES)
 
 #: Arrow type every timestamp column is written as.
 ARROW_TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
@@ -72,21 +65,21 @@ class TableDef:
 #: table made before the provenance columns gets them from ``ensure_table`` (its older
 #: rows read them as null).
 ANOMALY_ALERTS: Final = TableDef(
-    "anomaly_alerts",
+    ANOMALY_ALERTS_TABLE,
     tuple(STORED_ALERT_FIELDS.items()),
     ("day(detected_at)", "alert_type"),
 )
 
 #: Every trade that passed the quality gate, flagged late / quote-volume warning.
 RAW_TRADES: Final = TableDef(
-    "raw_trades",
+    RAW_TRADES_TABLE,
     (*TRADE_EVENT_FIELDS.items(), ("is_late", "boolean"), ("quote_warning", "boolean")),
     ("day(timestamp)", "symbol"),
 )
 
 #: Records the quality gate rejected (incomplete, invalid, malformed), with their raw text.
 DEAD_LETTERS: Final = TableDef(
-    "dead_letters",
+    DEAD_LETTERS_TABLE,
     (
         ("reason", "string"),
         ("rule", "string"),
@@ -102,7 +95,7 @@ DEAD_LETTERS: Final = TableDef(
 
 #: Trade-id gaps the ingest process found (docs/ingest.md), filled or not; created when
 #: the first gap record arrives (ctc.runtime.gap_records).
-GAPS: Final = TableDef("gaps", tuple(GAP_FIELDS.items()), ("day(detected_at)", "exchange"))
+GAPS: Final = TableDef(GAPS_TABLE, tuple(GAP_FIELDS.items()), ("day(detected_at)", "exchange"))
 
 #: The core tables, independent of which detector modules run.
 CORE_TABLES: Final = (ANOMALY_ALERTS, RAW_TRADES, DEAD_LETTERS)
@@ -113,12 +106,12 @@ CORE_TABLES: Final = (ANOMALY_ALERTS, RAW_TRADES, DEAD_LETTERS)
 
 def spark_type(name: str) -> str:
     """The canonical Spark SQL name of a column type (``long`` → ``bigint``)."""
-    key = name.strip().lower() if isinstance(name, str) else ""
-    if key not in SPARK_TYPES:
+    canonical = canonical_type(name) if isinstance(name, str) else None
+    if canonical is None:
         raise LakeSchemaError(
             f"unsupported column type {name!r}; use one of {', '.join(SPARK_TYPES)}"
         )
-    return _CANONICAL.get(key, key)
+    return canonical
 
 
 def column_kind(spark_name: str) -> str:
@@ -132,28 +125,14 @@ def column_kind(spark_name: str) -> str:
 
 # --------------------------------------------------------------------------- partitions
 
-_PARTITION_RE = re.compile(r"^\s*(?:(\w+)\s*\(\s*(\w+)\s*\)|(\w+))\s*$")
-
 
 def parse_partition(item: str) -> tuple[str, str]:
-    """Split a ``partition_by`` item into ``(column, transform)``.
-
-    ``symbol`` → ``("symbol", "identity")``; ``day(detected_at)`` (or Spark's
-    ``days(detected_at)``) → ``("detected_at", "day")``; likewise year, month, hour.
-    """
-    m = _PARTITION_RE.match(item)
-    if not m:
-        raise LakeSchemaError(f"bad partition item {item!r}: use a column or day(column)")
-    if m.group(3):
-        return m.group(3), "identity"
-    fn = m.group(1).lower()
-    fn = fn[:-1] if fn.endswith("s") and fn[:-1] in TRANSFORMS else fn
-    if fn not in TRANSFORMS:
-        raise LakeSchemaError(
-            f"bad partition item {item!r}: transform {fn!r} is not one of "
-            f"{', '.join(TRANSFORMS)} (or a bare column for identity)"
-        )
-    return m.group(2), fn
+    """Split a ``partition_by`` item into ``(column, transform)``
+    (:func:`ctc.compiler.catalog.parse_partition`); LakeSchemaError when malformed."""
+    try:
+        return parse_catalog_partition(item)
+    except ValueError as exc:
+        raise LakeSchemaError(str(exc)) from exc
 
 
 def partition_field_name(column: str, transform: str) -> str:
@@ -192,16 +171,9 @@ def validate(table: TableDef) -> tuple[tuple[str, str], ...]:
             raise LakeSchemaError(
                 f"partition {item!r}: no column {column!r} among the table's columns"
             )
-        source = types[column]
-        if transform in ("year", "month", "day") and source not in ("timestamp", "date"):
-            raise LakeSchemaError(
-                f"partition {item!r}: {column!r} is {source}, "
-                f"but {transform}() needs a timestamp or date column"
-            )
-        if transform == "hour" and source != "timestamp":
-            raise LakeSchemaError(
-                f"partition {item!r}: {column!r} is {source}, but hour() needs a timestamp column"
-            )
+        problem = partition_type_problem(item, column, transform, types[column])
+        if problem:
+            raise LakeSchemaError(problem)
         field = partition_field_name(column, transform)
         if field in fields:
             raise LakeSchemaError(f"partition {item!r} repeats {field!r}")

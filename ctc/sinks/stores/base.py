@@ -14,9 +14,14 @@ Records are plain dicts:
 * series row (the dashboard's charts), one per (kind, symbol, exchange, window_start):
   ``{"symbol", "exchange" (None for cross-exchange series), "window_start" (ISO as
   above), "value" (float or None), **extras}`` where extras are numbers (floats) or
-  strings, e.g. kind ``"volume"`` (MOD-001: value = window_volume, extras z_score,
-  trade_count) and kind ``"spread"`` (MOD-003: value = spread_pct, exchange None, extras
+  strings. The kind is the name of a series a detector publishes (its spec's
+  ``publish.series``), e.g. ``"volume"`` (MOD-001: value = window_volume, extras z_score,
+  trade_count) and ``"spread"`` (MOD-003: value = spread_pct, exchange None, extras
   vwap_a, vwap_b). Rows expire like alerts, 24 h after window_start.
+* detector catalog: what the detectors of one application publish (their alert types in
+  words, chart series, exchanges and symbols), a JSON-able dict written by ``ctc run``
+  when it starts (ctc.runtime.publish.detector_catalog) and read by the API, which has no
+  specs (docs/adr/0018-detector-catalog-in-the-hot-store.md). It does not expire.
 """
 
 from __future__ import annotations
@@ -99,6 +104,14 @@ class AlertStore(ABC):
     @abstractmethod
     def get_status(self, app: str) -> dict[str, Any] | None:
         """The last status written for ``app``, or None."""
+
+    @abstractmethod
+    def put_detector_catalog(self, app: str, catalog: Mapping[str, Any]) -> None:
+        """Replace the detector catalog of application ``app`` (a JSON-able dict)."""
+
+    @abstractmethod
+    def get_detector_catalog(self, app: str) -> dict[str, Any] | None:
+        """The detector catalog last written for ``app``, or None."""
 
     @abstractmethod
     def put_windows(self, kind: str, rows: Iterable[Mapping[str, Any]]) -> None:

@@ -1,5 +1,6 @@
 """The AWS hot store: five DynamoDB tables, ``<prefix>-alerts``, ``-market``, ``-status``,
-``-windows`` (the dashboard's chart series) and ``-catalog`` (what the alerts name).
+``-windows`` (the dashboard's chart series) and ``-catalog`` (what the alerts name, and
+the detector catalog each application publishes).
 
 Alerts: partition key ``alert_id``, sort key ``detected_at``; every GSI sorts on
 ``detected_at_id`` (``detected_at + "#" + alert_id``), so a page is newest first with ties
@@ -15,7 +16,9 @@ Catalog: partition key ``facet`` (``symbol``, ``exchange`` or ``alert_type``), s
 ``value``, and ``ttl_epoch`` the latest ttl of the alerts carrying that value: written by
 ``put_alerts`` (a conditional update per new value or later ttl), so the catalog is three
 Queries and expires with the last alert of a value. Every read of the API is a Query or a
-GetItem; only ``purge_expired`` scans.
+GetItem; only ``purge_expired`` scans. The detector catalog of application ``app`` is one
+item of the same table, facet ``detectors`` and value ``app``, its JSON text in ``document``
+and no ttl (a few KB, far below DynamoDB's 400 KB item limit): one GetItem reads it.
 
 Windows: partition key ``series`` (``kind#symbol``), sort key ``window_key``
 (``window_start#exchange``, exchange ``""`` for cross-exchange series), so one Query reads a
@@ -65,6 +68,9 @@ SERIES_ATTR, WINDOW_KEY_ATTR = "series", "window_key"
 #: Keys of the catalog table, and its facets (alert fields).
 FACET_ATTR, VALUE_ATTR = "facet", "value"
 CATALOG_FACETS = ("symbol", "exchange", "alert_type")
+#: The catalog table's facet of the detector catalogs (value: the application) and the
+#: attribute holding one as JSON text.
+DETECTORS_FACET, DOCUMENT_ATTR = "detectors", "document"
 
 
 def _sort_key(detected_at: str, alert_id: str) -> str:
@@ -493,6 +499,19 @@ class DynamoDBAlertStore(AlertStore):
         """The last status written for ``app``, or None."""
         item = self.status.get_item(Key={"app": app}).get("Item")
         return json.loads(item["status"]) if item else None
+
+    def put_detector_catalog(self, app: str, catalog: Mapping[str, Any]) -> None:
+        """Replace the detector catalog of ``app``: one item of the catalog table."""
+        text = json.dumps(dict(catalog), ensure_ascii=False, allow_nan=False)
+        self.catalog_table.put_item(
+            Item={FACET_ATTR: DETECTORS_FACET, VALUE_ATTR: app, DOCUMENT_ATTR: text}
+        )
+
+    def get_detector_catalog(self, app: str) -> dict[str, Any] | None:
+        """The detector catalog last written for ``app`` (one GetItem), or None."""
+        key = {FACET_ATTR: DETECTORS_FACET, VALUE_ATTR: app}
+        item = self.catalog_table.get_item(Key=key).get("Item")
+        return json.loads(str(item[DOCUMENT_ATTR])) if item else None
 
     # -- chart series ------------------------------------------------------------------
 

@@ -90,6 +90,10 @@ CREATE TABLE IF NOT EXISTS windows (
     PRIMARY KEY (kind, symbol, window_start, exchange)
 );
 CREATE INDEX IF NOT EXISTS windows_ttl ON windows (ttl_epoch);
+CREATE TABLE IF NOT EXISTS detector_catalog (
+    app        TEXT PRIMARY KEY,
+    catalog    TEXT NOT NULL
+);
 """
 
 _COLS = ", ".join(ALERT_COLUMNS)
@@ -354,6 +358,20 @@ class SqliteAlertStore(AlertStore):
         """The last status written for ``app``, or None."""
         rows = self._read("SELECT status FROM status WHERE app = ?", (app,))
         return json.loads(rows[0]["status"]) if rows else None
+
+    def put_detector_catalog(self, app: str, catalog: Mapping[str, Any]) -> None:
+        """Replace the detector catalog (a JSON-able dict) of application ``app``."""
+        text = json.dumps(dict(catalog), ensure_ascii=False, allow_nan=False)
+        self._write_many(
+            "INSERT INTO detector_catalog (app, catalog) VALUES (?, ?) "
+            "ON CONFLICT(app) DO UPDATE SET catalog = excluded.catalog",
+            [(app, text)],
+        )
+
+    def get_detector_catalog(self, app: str) -> dict[str, Any] | None:
+        """The detector catalog last written for ``app``, or None."""
+        rows = self._read("SELECT catalog FROM detector_catalog WHERE app = ?", (app,))
+        return json.loads(rows[0]["catalog"]) if rows else None
 
     # -- chart series ----------------------------------------------------------------
 
