@@ -56,7 +56,7 @@ def _register() -> None:
     from ctc.demo import demo_command
     from ctc.deploy.cli import deploy_command
     from ctc.ingest.cli import ingest
-    from ctc.ingest.labels_cli import labels_command
+    from ctc.ingest.known_wallets_cli import labels_command
     from ctc.review.alert_cli import alert_command
     from ctc.review.cli import diff_command, sweep_command
     from ctc.runtime.cli import backtest_command, run_command, test_command

@@ -128,7 +128,7 @@ def run_demo(opts: DemoOptions) -> None:
         f"{plural(len(sim.anomalies), 'injected anomaly', 'injected anomalies')}; "
         f"{plural(len(files), 'file')} landed in {workdir / 'landing'}"
     )
-    from ctc.ingest.labels import ensure_labels
+    from ctc.ingest.known_wallets import ensure_labels
 
     labels = ensure_labels(opts.detectors_dir)
     if labels is not None:
@@ -216,7 +216,7 @@ def _simulate_chain(opts: DemoOptions, start: datetime, end: datetime, folder: P
     ``_chain``); the known wallets are those of the hand-kept labels list."""
     import csv
 
-    from ctc.ingest.labels import SEED
+    from ctc.ingest.known_wallets import SEED
     from ctc.simulate_chain import simulate_chain
 
     with (opts.detectors_dir / SEED).open(encoding="utf-8", newline="") as fh:

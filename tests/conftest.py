@@ -24,7 +24,7 @@ DETECTORS = ROOT / "detectors"
 def known_wallet_labels() -> None:
     """The known-wallet table the on-chain specs read (git-ignored, written by `ctc labels
     load`): the hand-kept list alone when it was never loaded here (a fresh clone)."""
-    from ctc.ingest.labels import ensure_labels
+    from ctc.ingest.known_wallets import ensure_labels
 
     ensure_labels(DETECTORS)
 

@@ -182,7 +182,7 @@ def test_mod005_on_real_transfers_and_labels_matches_the_oracle(
     spark: object, tmp_path: Path
 ) -> None:
     from ctc.compiler import compile_paths
-    from ctc.ingest.labels import load_labels
+    from ctc.ingest.known_wallets import load_labels
     from ctc.runtime.backtest import run_backtest
 
     ethritch, raphtory, js, tags = _sources()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from ctc.cli import main
 from ctc.dsl.references import resolve_reference
-from ctc.ingest.labels import KNOWN_WALLETS, LabelSourceError, ensure_labels, load_labels
+from ctc.ingest.known_wallets import KNOWN_WALLETS, LabelSourceError, ensure_labels, load_labels
 
 A = "0x" + "a1" * 20
 B = "0x" + "b2" * 20

@@ -223,7 +223,7 @@ def load_labels(detectors_dir: Path, sources: Sequence[Path] = ()) -> LoadResult
     target = detectors_dir / KNOWN_WALLETS
     write_table(rows, target)
     manifest = {
-        "rule": "ctc.ingest.labels (docs/ingest.md, Known-wallet labels)",
+        "rule": "ctc.ingest.known_wallets (docs/ingest.md, Known-wallet labels)",
         "addresses": len(rows),
         "sources": [c.__dict__ for c in counts],
     }

@@ -1,5 +1,5 @@
 """``ctc labels load``: the known-wallet labels table of the detectors folder
-(:mod:`ctc.ingest.labels`, docs/ingest.md "Known-wallet labels")."""
+(:mod:`ctc.ingest.known_wallets`, docs/ingest.md "Known-wallet labels")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 
 from ctc.cli_errors import fail, reports_errors
 from ctc.cli_options import detectors_option
-from ctc.ingest.labels import KNOWN_WALLETS, SHARED_SOURCES, load_labels, shared_sources
+from ctc.ingest.known_wallets import KNOWN_WALLETS, SHARED_SOURCES, load_labels, shared_sources
 
 
 @click.group("labels")
