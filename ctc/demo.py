@@ -197,9 +197,10 @@ def run_demo(opts: DemoOptions) -> None:
     )
     click.echo(
         f"the daily batch (`ctc run --batch`) took {daily_seconds:.1f} s for "
-        f"{len(daily)} day(s): "
+        f"{plural(len(daily), 'day')}: "
         + "; ".join(
-            f"{d.day} " + ", ".join(f"{p.module} {p.alerts} alerts" for p in d.plans) for d in daily
+            f"{d.day} " + ", ".join(f"{p.module} {plural(p.alerts, 'alert')}" for p in d.plans)
+            for d in daily
         )
     )
     click.echo(
