@@ -22,6 +22,9 @@ BASE_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
+    # every detector together generates more classes than Spark's default cache holds
+    # (100): they were compiled again every micro-batch (ADR 0008)
+    "spark.sql.codegen.cache.maxEntries": "2000",
     "spark.sql.streaming.stateStore.stateSchemaCheck": "true",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
