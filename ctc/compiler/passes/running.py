@@ -25,6 +25,7 @@ from ctc.compiler.expressions import FragmentError, Scope, fragment_error, parse
 from ctc.compiler.fragments.infer_type import UNTYPED
 from ctc.compiler.fragments.positions import node_position, suggest
 from ctc.compiler.functions import is_aggregate
+from ctc.compiler.passes.baseline import with_over
 from ctc.compiler.passes.context import LoweringContext
 from ctc.compiler.plan import Stage, StageKind
 from ctc.compiler.sql_text import INDENT, identifier, quote, select, to_sql
@@ -51,12 +52,6 @@ def _rows_so_far(keys: list[str], order: list[str]) -> exp.Window:
         ),
         over="OVER",
     )
-
-
-def _over(aggregate: exp.Expr, over: exp.Window) -> exp.Expr:
-    window = over.copy()
-    window.set("this", aggregate)
-    return window
 
 
 def _around(sql: str, alias: str) -> str:
@@ -170,7 +165,7 @@ def run(ctx: LoweringContext) -> None:
         while len(layers) <= at:
             layers.append([])
         text = to_sql(
-            tree.transform(lambda n: _over(n.copy(), over) if is_aggregate(n) else n, copy=True)
+            tree.transform(lambda n: with_over(n.copy(), over) if is_aggregate(n) else n, copy=True)
         )
         layers[at].append(f"{text} AS {quote(name)}")
     if order is None:
