@@ -80,3 +80,45 @@ def test_json_paths_are_allowed_in_get_json_object() -> None:
     scope = Scope({"details": "string"})
     tree = check_fragment("get_json_object(details, '$.z_score')", {}, scope)
     assert to_sql(tree) == "GET_JSON_OBJECT(details, '$.z_score')"
+
+
+RUNNING = Scope(dict(TRADE_EVENT_FIELDS), running=True, what="running.x")
+RANKS = Scope(dict(TRADE_EVENT_FIELDS), ranks=True, what="derive.x")
+
+#: running: and ranks widen what parses (ntile(n, x), desc(x)): nothing else comes with it
+HOSTILE_RUNNING_AND_RANKS = [
+    (RUNNING, "sum(reflect('java.lang.Runtime', 'getRuntime'))"),
+    (RUNNING, "max(price) OVER (ORDER BY price)"),
+    (RUNNING, "collect_list(price)"),
+    (RUNNING, "percentile_approx(price, 0.5)"),
+    (RUNNING, "sum(price) FILTER (WHERE side = 'buy')"),
+    (RUNNING, "count(DISTINCT symbol)"),
+    (RUNNING, "max(sum(price))"),
+    (RUNNING, "sum(nope)"),
+    (RANKS, "percent_rank(reflect('java.lang.Runtime', 'getRuntime'))"),
+    (RANKS, "rank(desc(input_file_name()))"),
+    (RANKS, "ntile(4, (SELECT 1))"),
+    (RANKS, "ntile(1000000, price)"),
+    (RANKS, "ntile(quantity, price)"),
+    (RANKS, "rank(rank(price))"),
+    (RANKS, "desc(price)"),
+    (RANKS, "cume_dist(price)"),
+    (RANKS, "row_number()"),
+    (RANKS, "lag(price)"),
+    (RANKS, "sum(price)"),
+    (SCOPE, "percent_rank(price)"),
+    (SCOPE, "ntile(4, price)"),
+]
+
+
+@pytest.mark.parametrize(("scope", "sql"), HOSTILE_RUNNING_AND_RANKS)
+def test_running_and_ranks_admit_only_their_own_forms(scope: Scope, sql: str) -> None:
+    with pytest.raises(FragmentError):
+        check_fragment(sql, {}, scope)
+
+
+def test_running_and_rank_forms_compile() -> None:
+    running = check_fragment("greatest(max(price) - coalesce(min(price), 0), 0)", {}, RUNNING)
+    assert to_sql(running) == "GREATEST(MAX(price) - COALESCE(MIN(price), 0), 0)"
+    rank = check_fragment("ntile(params.n, desc(price)) + rank(quantity)", {"n": 4}, RANKS)
+    assert to_sql(rank) == "NTILE(4, DESC(price)) + RANK(quantity)"

@@ -126,6 +126,33 @@ BASELINE_FUNCTIONS = [
 ]
 
 
+#: Aggregates a ``running:`` column may compute over a key's rows so far (each becomes a
+#: window function over them, which Spark allows for these).
+RUNNING_FUNCTIONS = ["sum", "count", "min", "max", "avg", "first", "last"]
+
+#: Ranks across the keys of a window, allowed in ``derive:`` of a window spec:
+#: ``percent_rank(x)``, ``rank(x)``, ``dense_rank(x)``, ``ntile(n, x)``; ``desc(x)`` as the
+#: ranked value ranks descending.
+RANK_FUNCTIONS = ["percent_rank", "rank", "dense_rank", "ntile"]
+
+#: The marker of a descending rank, ``desc(x)``, only as a rank's argument.
+DESCENDING = "desc"
+
+
+def rank_name(node: exp.Expr) -> str | None:
+    """The rank function ``node`` calls (``percent_rank`` …), ``desc`` for the marker of a
+    descending rank, or None for any other node."""
+    if isinstance(node, exp.PercentRank):
+        return "percent_rank"
+    if isinstance(node, exp.Rank):
+        return "rank"
+    if isinstance(node, exp.DenseRank):
+        return "dense_rank"
+    if isinstance(node, exp.Anonymous) and node.name.lower() in ("ntile", DESCENDING):
+        return node.name.lower()
+    return None
+
+
 def _resolve(name: str) -> tuple[set[type[exp.Expr]], set[str]]:
     """The sqlglot classes (and anonymous names) ``name(...)`` parses to, in every form.
 

@@ -35,6 +35,7 @@ class StageKind(StrEnum):
     LOOKUP = "lookup"
     PREPARE = "prepare"
     FILTER = "filter"
+    RUNNING = "running"
     AGGREGATE = "aggregate"
     BASELINE = "baseline"
     DERIVE = "derive"

@@ -30,6 +30,8 @@ MAX_DECIMALS = 30
 MAX_PERCENTILE_ACCURACY = 100_000
 #: Smallest relative standard deviation of approx_count_distinct (Spark's default is 0.05).
 MIN_APPROX_RSD = 0.01
+#: Most buckets of ``ntile(n, x)`` in derive:.
+MAX_NTILE_BUCKETS = 1_000
 #: Most `%` wildcards in one LIKE / ILIKE pattern (each one multiplies backtracking).
 MAX_LIKE_WILDCARDS = 3
 #: Most sliding windows one event falls into (window.size / window.slide).

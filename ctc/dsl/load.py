@@ -18,6 +18,7 @@ from ctc.dsl.model import (
     Output,
     Publish,
     Reference,
+    Running,
     Series,
     SeverityBand,
     Source,
@@ -157,6 +158,13 @@ def _publish(d: dict[str, Any] | None) -> Publish | None:
     )
 
 
+def _running(d: dict[str, Any] | None) -> Running | None:
+    """The ``running:`` section (None: the spec has none)."""
+    if d is None:
+        return None
+    return Running(d.get("order_by"), _sqls(d["columns"], ("running", "columns")))
+
+
 def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
     d: dict[str, Any] = loc.data
     errors: list[SpecError] = _param_errors(d, loc, path) + _reference_errors(d, loc, path)
@@ -262,6 +270,7 @@ def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
         located=loc,
         raw=d,
         publish=_publish(d.get("publish")),
+        running=_running(d.get("running")),
     )
     return spec, errors
 

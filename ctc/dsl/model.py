@@ -89,6 +89,16 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Running:
+    """Ordered running aggregates over a key's rows within its window (``running:``)."""
+
+    #: the column the rows are ordered by (None: the event time); ties by the row id
+    order_by: str | None
+    #: the running columns, in order; each may read the ones above it
+    columns: tuple[tuple[str, Sql], ...]
+
+
+@dataclass(frozen=True)
 class Baseline:
     """Statistics over the same key's earlier windows within ``lookback``."""
 
@@ -187,6 +197,8 @@ class Spec:
     raw: Any = field(compare=False, hash=False, repr=False, default=None)
     #: the ``publish:`` section (None: the spec has none)
     publish: Publish | None = None
+    #: the ``running:`` section (None: the spec has none)
+    running: Running | None = None
 
     @property
     def param_map(self) -> dict[str, ParamValue]:

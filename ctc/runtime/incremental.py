@@ -211,7 +211,10 @@ def plan_frames(
     last_end = _last_window_end_us(w.time_column, w.size_seconds, w.slide_seconds)
     buffer_view = _state_view(spark, state, plan, "buffer", event_stage.columns)
     end_us = "UNIX_MICROS(window_end)"
-    ctes = lead + [(new if s.view == ev else s.view, s.sql) for s in pre]
+    # the stages up to the event stage run over the new rows; those after it (a running
+    # stage) over the buffered and new rows of the open windows, as the aggregate does
+    at = pre.index(event_stage) + 1
+    ctes = lead + [(new if s.view == ev else s.view, s.sql) for s in pre[:at]]
     first = len(ctes)
     ctes += [
         (
@@ -219,6 +222,7 @@ def plan_frames(
             f"SELECT {event_cols} FROM `{buffer_view}` UNION ALL SELECT {event_cols} "
             f"FROM `{new}` WHERE {tcol} IS NOT NULL AND {last_end} > {marks.previous}",
         ),
+        *[(s.view, s.sql) for s in pre[at:]],
         (
             agg.view,
             f"SELECT * FROM (\n{agg.sql}\n) AS __agg "

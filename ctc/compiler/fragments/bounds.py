@@ -14,6 +14,7 @@ from ctc.compiler.functions import function_name
 from ctc.dsl.limits import (
     MAX_DECIMALS,
     MAX_LIKE_WILDCARDS,
+    MAX_NTILE_BUCKETS,
     MAX_PERCENTILE_ACCURACY,
     MAX_TEXT_LENGTH,
     MIN_APPROX_RSD,
@@ -76,6 +77,8 @@ def check_bounds(tree: exp.Expr, text: str) -> None:
         if isinstance(node, exp.Pad) and len(args) > 1:
             pad = "lpad" if node.args.get("is_left") else "rpad"
             _bounded(args[1], text, f"the length of {pad}", 0, MAX_TEXT_LENGTH)
+        elif isinstance(node, exp.Anonymous) and name == "ntile" and args:
+            _bounded(args[0], text, "the number of buckets of ntile", 1, MAX_NTILE_BUCKETS)
         elif name in ("round", "bround") and len(args) > 1:
             _bounded(args[1], text, f"the decimals of {name}", -MAX_DECIMALS, MAX_DECIMALS)
         elif name == "format_number" and len(args) > 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 import sqlglot
 from sqlglot import exp
@@ -11,13 +12,27 @@ from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from ctc.compiler.fragments.positions import FragmentError, offset_to_linecol
-from ctc.compiler.sql_text import DIALECT
 from ctc.dsl.limits import (
     MAX_EXPRESSION_DEPTH,
     MAX_FRAGMENT_CHARS,
     MAX_FRAGMENT_TOKENS,
     MAX_NESTING,
 )
+
+
+class _SpecSpark(Spark):
+    """Spark SQL as a spec writes it: also the rank forms ``ntile(n, x)`` and ``desc(x)``
+    (Spark's ``NTILE(n)`` takes no value, and ``DESC`` is a keyword), read as anonymous
+    calls that only a rank in ``derive:`` accepts (ctc.compiler.passes.ranks)."""
+
+    class Parser(Spark.Parser):  # type: ignore[misc,valid-type]
+        FUNC_TOKENS: ClassVar = {*Spark.Parser.FUNC_TOKENS, TokenType.DESC}
+        FUNCTIONS: ClassVar = {
+            **Spark.Parser.FUNCTIONS,
+            "NTILE": lambda args: exp.Anonymous(this="NTILE", expressions=args),
+            "DESC": lambda args: exp.Anonymous(this="DESC", expressions=args),
+        }
+
 
 # sqlglot logs warnings (unsupported syntax, "falling back to parsing as a Command") on
 # stderr; every such case is turned into a positioned spec error here instead.
@@ -104,7 +119,7 @@ def parse_fragment(text: str) -> exp.Expr:
     """Parse one Spark SQL expression; raise FragmentError on syntax or statements."""
     _tokens(text)
     try:
-        trees = sqlglot.parse(text, read=DIALECT)
+        trees = sqlglot.parse(text, read=_SpecSpark)
     except (ParseError, TokenError) as exc:
         errs = getattr(exc, "errors", None) or [{}]
         first = errs[0]
@@ -122,6 +137,13 @@ def parse_fragment(text: str) -> exp.Expr:
         raise FragmentError(1, 1, "write one SQL expression, not several statements")
     tree = trees[0]
     assert tree is not None
+    if isinstance(tree, exp.Describe):
+        raise FragmentError(
+            1,
+            1,
+            "desc(x) ranks descending only inside a rank: percent_rank(desc(x)), "
+            "rank(desc(x)), dense_rank(desc(x)), ntile(n, desc(x))",
+        )
     if isinstance(tree, exp.Query | exp.DDL | exp.DML | exp.Command | exp.Block):
         raise FragmentError(1, 1, "write an SQL expression here, not a statement")
     if tree_depth(tree) > MAX_EXPRESSION_DEPTH:

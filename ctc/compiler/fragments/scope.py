@@ -14,5 +14,9 @@ class Scope:
     tables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     aggregates: bool = False
     baseline: bool = False
+    #: a ``running:`` column: aggregates over the key's rows so far (RUNNING_FUNCTIONS)
+    running: bool = False
+    #: ``derive:`` of a window spec: ranks across the window's keys (RANK_FUNCTIONS)
+    ranks: bool = False
     group_columns: frozenset[str] = frozenset()
     what: str = "this expression"

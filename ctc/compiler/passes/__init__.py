@@ -24,6 +24,7 @@ from ctc.compiler.passes import (
     lookup,
     output,
     prepare,
+    running,
     source,
     window,
 )
@@ -40,6 +41,7 @@ PASSES: Final[Mapping[str, Pass]] = MappingProxyType(
         "prepare": prepare.run,
         "filter": filter_rows.run,
         "window": window.run,
+        "running": running.run,
         "aggregate": aggregate.run,
         "baseline": baseline.run,
         "derive": derive.run,

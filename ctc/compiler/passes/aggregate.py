@@ -30,10 +30,15 @@ def run(ctx: LoweringContext) -> None:
     out: dict[str, str] = {"window_start": "timestamp", "window_end": "timestamp"}
     out.update({k: columns.get(k, "string") for k in spec.group_by})
     ctx.new_names([(n, ("aggregate", n)) for n, _ in spec.aggregate], out)
-    items = ["window.start AS window_start", "window.end AS window_end"]
+    # rows of the running pass carry their window: group by it instead of WINDOW() again
+    bounds = ["window_start", "window_end"] if ctx.window_columns else []
+    items = list(bounds) or ["window.start AS window_start", "window.end AS window_end"]
     items += [quote(k) for k in spec.group_by]
     scope = Scope(
-        columns, aggregates=True, group_columns=frozenset(spec.group_by), what="aggregate"
+        columns,
+        aggregates=True,
+        group_columns=frozenset([*spec.group_by, *bounds]),
+        what="aggregate",
     )
     for name, sql in spec.aggregate:
         tree = ctx.frag(sql, scope)
@@ -65,7 +70,9 @@ def run(ctx: LoweringContext) -> None:
             StageKind.AGGREGATE,
             ctx.view("aggregate"),
             (ctx.current,),
-            select(items, ctx.current, group_by=[quote(k) for k in spec.group_by] + [win]),
+            select(
+                items, ctx.current, group_by=[quote(k) for k in spec.group_by] + (bounds or [win])
+            ),
             f"{w.type} {w.size.text} windows per {', '.join(spec.group_by) or 'all rows'}",
             "stateful: the runtime buffers the rows of each key's open windows; each window "
             f"is emitted once, when the watermark ({w.watermark.text}) passes its end",

@@ -38,7 +38,7 @@ def earlier_windows(keys: tuple[str, ...], lookback_seconds: int) -> exp.Window:
     )
 
 
-def _over(aggregate: exp.Expr, over: exp.Window) -> exp.Expr:
+def with_over(aggregate: exp.Expr, over: exp.Window) -> exp.Expr:
     """``aggregate`` with the OVER clause of the window expression ``over``."""
     window = over.copy()
     window.set("this", aggregate)
@@ -68,7 +68,7 @@ def run(ctx: LoweringContext) -> None:
         # each aggregate becomes a window function over the key's earlier windows
         # (built as a tree: a bracket in a string literal cannot unbalance it)
         text = to_sql(
-            tree.transform(lambda n: _over(n.copy(), over) if is_aggregate(n) else n, copy=True)
+            tree.transform(lambda n: with_over(n.copy(), over) if is_aggregate(n) else n, copy=True)
         )
         items.append(f"{text} AS {quote(name)}")
     per_key = -(-b.lookback.seconds // wp.slide_seconds)

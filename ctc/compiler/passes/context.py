@@ -41,6 +41,9 @@ class LoweringContext:
     window: WindowPlan | None = None
     #: the column that becomes an alert's detected_at (the window pass)
     detected_at: str = ""
+    #: the rows carry their window as window_start, window_end (the running pass expanded
+    #: them into their windows): the aggregate groups by those columns
+    window_columns: bool = False
     rules: list[AlertRulePlan] = field(default_factory=list)
 
     @property

@@ -3,11 +3,11 @@ may use the ones above it, which are written out into it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
-from ctc.compiler.expressions import Scope
+from ctc.compiler.expressions import FragmentError, Scope, fragment_error
 from ctc.compiler.fragments.infer_type import UNTYPED
 from ctc.compiler.passes.context import LoweringContext
 from ctc.compiler.plan import Stage, StageKind
@@ -40,11 +40,22 @@ def inlined_size(tree: exp.Expr, sizes: Mapping[str, tuple[int, int]]) -> tuple[
     return nodes, deepest
 
 
+#: A rewrite of a column's tree once the columns above it are written in (its text given
+#: for error positions); raises FragmentError.
+Rewrite = Callable[[exp.Expr, str], exp.Expr]
+
+
 def row_stage(
-    ctx: LoweringContext, kind: StageKind, entries: tuple[tuple[str, Sql], ...], note: str
+    ctx: LoweringContext,
+    kind: StageKind,
+    entries: tuple[tuple[str, Sql], ...],
+    note: str,
+    ranks: bool = False,
+    rewrite: Rewrite | None = None,
 ) -> None:
     """Add a SELECT of the current columns plus the named row-level ``entries`` (none:
-    no stage)."""
+    no stage). ``ranks``: the entries may rank (``derive:`` of a window spec), and
+    ``rewrite`` turns each column's tree into its SQL (the ranks' window functions)."""
     if not entries:
         return
     columns = ctx.columns
@@ -55,7 +66,7 @@ def row_stage(
     items = [quote(c) for c in columns]
     for name, sql in entries:
         ctx.new_names([(name, (kind, name))], columns)
-        scope = Scope(out, what=f"{kind}.{name}")
+        scope = Scope(out, ranks=ranks, what=f"{kind}.{name}")
         tree = ctx.frag(sql, scope)
         if tree is None or any(c.name in failed for c in _own_columns(tree)):
             failed.add(name)  # reported already: no second error about its type
@@ -84,6 +95,15 @@ def row_stage(
             ),
             copy=True,
         )
+        if rewrite is not None:
+            try:
+                tree = rewrite(tree, sql.text)
+            except FragmentError as err:
+                ctx.errors.append(fragment_error(ctx.spec, sql, err))
+                failed.add(name)
+                derived[name] = exp.Null()
+                out[name] = UNTYPED
+                continue
         derived[name] = tree
         out[name] = ctx.typed(tree, sql, f"{kind}.{name}", columns)
         items.append(f"{to_sql(tree)} AS {quote(name)}")

@@ -199,6 +199,29 @@ FROM (
 )
 WHERE __lookup_rank = 1;
 
+-- stage prepare: row-level columns computed before the filter and the window
+CREATE OR REPLACE TEMPORARY VIEW backtester__prepare AS
+SELECT
+  alert_id,
+  alert_type,
+  module_id,
+  symbol,
+  exchange,
+  severity,
+  detected_at,
+  message,
+  ttl_epoch,
+  details,
+  signal_sign,
+  price_at_alert,
+  price_1h,
+  price_4h,
+  price_24h,
+  TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_1h - price_at_alert)) * (price_1h - price_at_alert), price_at_alert) * 100 AS return_1h,
+  TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_4h - price_at_alert)) * (price_4h - price_at_alert), price_at_alert) * 100 AS return_4h,
+  TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_24h - price_at_alert)) * (price_24h - price_at_alert), price_at_alert) * 100 AS return_24h
+FROM backtester__lookup_price_24h;
+
 -- stage filter: rows where the filter holds
 CREATE OR REPLACE TEMPORARY VIEW backtester__filter AS
 SELECT
@@ -216,38 +239,89 @@ SELECT
   price_at_alert,
   price_1h,
   price_4h,
-  price_24h
-FROM backtester__lookup_price_24h
+  price_24h,
+  return_1h,
+  return_4h,
+  return_24h
+FROM backtester__prepare
 WHERE NOT price_at_alert IS NULL;
+
+-- stage running: running cum_return_1h, peak_return_1h, cum_return_4h, peak_return_4h, cum_return_24h, peak_return_24h over each key's rows of its window so far, in detected_at, alert_id order
+CREATE OR REPLACE TEMPORARY VIEW backtester__running AS
+SELECT
+  *,
+  GREATEST(MAX(cum_return_1h) OVER (PARTITION BY module_id, symbol, window_start ORDER BY detected_at, alert_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS peak_return_1h,
+  GREATEST(MAX(cum_return_4h) OVER (PARTITION BY module_id, symbol, window_start ORDER BY detected_at, alert_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS peak_return_4h,
+  GREATEST(MAX(cum_return_24h) OVER (PARTITION BY module_id, symbol, window_start ORDER BY detected_at, alert_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS peak_return_24h
+FROM (
+  SELECT
+    *,
+    SUM(COALESCE(return_1h, 0)) OVER (PARTITION BY module_id, symbol, window_start ORDER BY detected_at, alert_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_return_1h,
+    SUM(COALESCE(return_4h, 0)) OVER (PARTITION BY module_id, symbol, window_start ORDER BY detected_at, alert_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_return_4h,
+    SUM(COALESCE(return_24h, 0)) OVER (PARTITION BY module_id, symbol, window_start ORDER BY detected_at, alert_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_return_24h
+  FROM (
+    SELECT
+      alert_id,
+      alert_type,
+      module_id,
+      symbol,
+      exchange,
+      severity,
+      detected_at,
+      message,
+      ttl_epoch,
+      details,
+      signal_sign,
+      price_at_alert,
+      price_1h,
+      price_4h,
+      price_24h,
+      return_1h,
+      return_4h,
+      return_24h,
+      __window.start AS window_start,
+      __window.end AS window_end
+    FROM (
+      SELECT
+        *,
+        WINDOW(detected_at, '86400 seconds') AS __window
+      FROM backtester__filter
+    ) AS __rows
+  ) AS __running_0
+) AS __running_1;
 
 -- stage aggregate: tumbling 1 day windows per module_id, symbol
 CREATE OR REPLACE TEMPORARY VIEW backtester__aggregate AS
 SELECT
-  window.start AS window_start,
-  window.end AS window_end,
+  window_start,
+  window_end,
   module_id,
   symbol,
   COUNT(*) AS alerts_tested,
   COUNT(price_1h) AS alerts_scored_1h,
-  AVG(CAST(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_1h - price_at_alert)) * (price_1h - price_at_alert), price_at_alert) * 100 > 0.5 AS DOUBLE)) AS hit_rate_1h,
-  AVG(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_1h - price_at_alert)) * (price_1h - price_at_alert), price_at_alert) * 100) AS avg_return_1h,
-  MIN(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_1h - price_at_alert)) * (price_1h - price_at_alert), price_at_alert) * 100) AS worst_return_1h,
-  STDDEV_SAMP(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_1h - price_at_alert)) * (price_1h - price_at_alert), price_at_alert) * 100) AS stddev_return_1h,
+  AVG(CAST(return_1h > 0.5 AS DOUBLE)) AS hit_rate_1h,
+  AVG(return_1h) AS avg_return_1h,
+  MIN(return_1h) AS worst_return_1h,
+  STDDEV_SAMP(return_1h) AS stddev_return_1h,
+  MAX(peak_return_1h - cum_return_1h) FILTER(WHERE NOT return_1h IS NULL) AS max_drawdown_1h,
   COUNT(price_4h) AS alerts_scored_4h,
-  AVG(CAST(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_4h - price_at_alert)) * (price_4h - price_at_alert), price_at_alert) * 100 > 0.5 AS DOUBLE)) AS hit_rate_4h,
-  AVG(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_4h - price_at_alert)) * (price_4h - price_at_alert), price_at_alert) * 100) AS avg_return_4h,
-  MIN(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_4h - price_at_alert)) * (price_4h - price_at_alert), price_at_alert) * 100) AS worst_return_4h,
-  STDDEV_SAMP(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_4h - price_at_alert)) * (price_4h - price_at_alert), price_at_alert) * 100) AS stddev_return_4h,
+  AVG(CAST(return_4h > 0.5 AS DOUBLE)) AS hit_rate_4h,
+  AVG(return_4h) AS avg_return_4h,
+  MIN(return_4h) AS worst_return_4h,
+  STDDEV_SAMP(return_4h) AS stddev_return_4h,
+  MAX(peak_return_4h - cum_return_4h) FILTER(WHERE NOT return_4h IS NULL) AS max_drawdown_4h,
   COUNT(price_24h) AS alerts_scored_24h,
-  AVG(CAST(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_24h - price_at_alert)) * (price_24h - price_at_alert), price_at_alert) * 100 > 0.5 AS DOUBLE)) AS hit_rate_24h,
-  AVG(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_24h - price_at_alert)) * (price_24h - price_at_alert), price_at_alert) * 100) AS avg_return_24h,
-  MIN(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_24h - price_at_alert)) * (price_24h - price_at_alert), price_at_alert) * 100) AS worst_return_24h,
-  STDDEV_SAMP(TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_24h - price_at_alert)) * (price_24h - price_at_alert), price_at_alert) * 100) AS stddev_return_24h
-FROM backtester__filter
+  AVG(CAST(return_24h > 0.5 AS DOUBLE)) AS hit_rate_24h,
+  AVG(return_24h) AS avg_return_24h,
+  MIN(return_24h) AS worst_return_24h,
+  STDDEV_SAMP(return_24h) AS stddev_return_24h,
+  MAX(peak_return_24h - cum_return_24h) FILTER(WHERE NOT return_24h IS NULL) AS max_drawdown_24h
+FROM backtester__running
 GROUP BY
   module_id,
   symbol,
-  WINDOW(detected_at, '86400 seconds');
+  window_start,
+  window_end;
 
 -- stage derive: row-level derived columns
 CREATE OR REPLACE TEMPORARY VIEW backtester__derive AS
@@ -262,22 +336,22 @@ SELECT
   avg_return_1h,
   worst_return_1h,
   stddev_return_1h,
+  max_drawdown_1h,
   alerts_scored_4h,
   hit_rate_4h,
   avg_return_4h,
   worst_return_4h,
   stddev_return_4h,
+  max_drawdown_4h,
   alerts_scored_24h,
   hit_rate_24h,
   avg_return_24h,
   worst_return_24h,
   stddev_return_24h,
+  max_drawdown_24h,
   TO_DATE(window_start) AS backtest_date,
-  CASE WHEN worst_return_1h < 0 THEN -worst_return_1h WHEN worst_return_1h >= 0 THEN 0.0 END AS max_drawdown_1h,
   TRY_DIVIDE(avg_return_1h, stddev_return_1h) AS sharpe_1h,
-  CASE WHEN worst_return_4h < 0 THEN -worst_return_4h WHEN worst_return_4h >= 0 THEN 0.0 END AS max_drawdown_4h,
   TRY_DIVIDE(avg_return_4h, stddev_return_4h) AS sharpe_4h,
-  CASE WHEN worst_return_24h < 0 THEN -worst_return_24h WHEN worst_return_24h >= 0 THEN 0.0 END AS max_drawdown_24h,
   TRY_DIVIDE(avg_return_24h, stddev_return_24h) AS sharpe_24h
 FROM backtester__aggregate;
 
@@ -324,22 +398,22 @@ SELECT
   avg_return_1h,
   worst_return_1h,
   stddev_return_1h,
+  max_drawdown_1h,
   alerts_scored_4h,
   hit_rate_4h,
   avg_return_4h,
   worst_return_4h,
   stddev_return_4h,
+  max_drawdown_4h,
   alerts_scored_24h,
   hit_rate_24h,
   avg_return_24h,
   worst_return_24h,
   stddev_return_24h,
-  backtest_date,
-  max_drawdown_1h,
-  sharpe_1h,
-  max_drawdown_4h,
-  sharpe_4h,
   max_drawdown_24h,
+  backtest_date,
+  sharpe_1h,
+  sharpe_4h,
   sharpe_24h,
   window_end AS detected_at
 FROM backtester__derive;

@@ -233,6 +233,40 @@ FROM (
 )
 WHERE __lookup_rank = 1;
 
+-- stage prepare: row-level columns computed before the filter and the window
+CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__prepare AS
+SELECT
+  event_id,
+  blockchain,
+  event_type,
+  tx_hash,
+  block_number,
+  block_timestamp,
+  from_address,
+  to_address,
+  token_address,
+  token_symbol,
+  amount,
+  amount_usd,
+  protocol,
+  token_in,
+  token_out,
+  amount_in_usd,
+  amount_out_usd,
+  price_impact_pct,
+  ingestion_timestamp,
+  from_label,
+  from_family,
+  to_label,
+  to_family,
+  detected_at,
+  bought_symbol,
+  wallet_label,
+  price_at_swap,
+  price_after,
+  TRY_DIVIDE((price_after - price_at_swap), price_at_swap) * 100 AS return_pct
+FROM wallet_scorer__lookup_price_after;
+
 -- stage filter: rows where the filter holds
 CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__filter AS
 SELECT
@@ -263,31 +297,84 @@ SELECT
   bought_symbol,
   wallet_label,
   price_at_swap,
-  price_after
-FROM wallet_scorer__lookup_price_after
+  price_after,
+  return_pct
+FROM wallet_scorer__prepare
 WHERE event_type = 'dex_swap' AND NOT price_at_swap IS NULL;
+
+-- stage running: running cum_return_pct, peak_return_pct over each key's rows of its window so far, in block_timestamp, event_id order
+CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__running AS
+SELECT
+  *,
+  GREATEST(MAX(cum_return_pct) OVER (PARTITION BY blockchain, from_address, window_start ORDER BY block_timestamp, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS peak_return_pct
+FROM (
+  SELECT
+    *,
+    SUM(COALESCE(return_pct, 0)) OVER (PARTITION BY blockchain, from_address, window_start ORDER BY block_timestamp, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_return_pct
+  FROM (
+    SELECT
+      event_id,
+      blockchain,
+      event_type,
+      tx_hash,
+      block_number,
+      block_timestamp,
+      from_address,
+      to_address,
+      token_address,
+      token_symbol,
+      amount,
+      amount_usd,
+      protocol,
+      token_in,
+      token_out,
+      amount_in_usd,
+      amount_out_usd,
+      price_impact_pct,
+      ingestion_timestamp,
+      from_label,
+      from_family,
+      to_label,
+      to_family,
+      detected_at,
+      bought_symbol,
+      wallet_label,
+      price_at_swap,
+      price_after,
+      return_pct,
+      __window.start AS window_start,
+      __window.end AS window_end
+    FROM (
+      SELECT
+        *,
+        WINDOW(block_timestamp, '2592000 seconds', '86400 seconds') AS __window
+      FROM wallet_scorer__filter
+    ) AS __rows
+  ) AS __running_0
+) AS __running_1;
 
 -- stage aggregate: sliding 30 days windows per blockchain, from_address
 CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__aggregate AS
 SELECT
-  window.start AS window_start,
-  window.end AS window_end,
+  window_start,
+  window_end,
   blockchain,
   from_address,
   COUNT(price_after) AS trade_count,
   COUNT(*) AS swap_count,
   SUM(amount_in_usd) AS volume_usd,
-  AVG(CAST(price_after > price_at_swap AS DOUBLE)) AS win_rate,
-  AVG(TRY_DIVIDE((price_after - price_at_swap), price_at_swap) * 100) AS avg_return_pct,
-  MIN(TRY_DIVIDE((price_after - price_at_swap), price_at_swap) * 100) AS worst_return_pct,
-  GREATEST(-MIN(TRY_DIVIDE((price_after - price_at_swap), price_at_swap) * 100), 1.0) AS max_drawdown_pct,
+  AVG(CAST(return_pct > 0 AS DOUBLE)) AS win_rate,
+  AVG(return_pct) AS avg_return_pct,
+  MIN(return_pct) AS worst_return_pct,
+  GREATEST(MAX(peak_return_pct - cum_return_pct), 1.0) AS max_drawdown_pct,
   MAX_BY(bought_symbol, amount_in_usd) AS top_symbol,
   MAX(wallet_label) AS wallet_label
-FROM wallet_scorer__filter
+FROM wallet_scorer__running
 GROUP BY
   blockchain,
   from_address,
-  WINDOW(block_timestamp, '2592000 seconds', '86400 seconds');
+  window_start,
+  window_end;
 
 -- stage baseline: statistics of the same key's windows that started in the 30 days before this one (the current window excluded)
 CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__baseline AS
@@ -309,7 +396,7 @@ SELECT
   COUNT(trade_count) OVER (PARTITION BY blockchain, from_address ORDER BY UNIX_SECONDS(window_start) RANGE BETWEEN 2592000 PRECEDING AND 1 PRECEDING) AS prior_scores
 FROM wallet_scorer__aggregate;
 
--- stage derive: row-level derived columns
+-- stage derive: row-level derived columns; ranks among the keys of each window (window_start)
 CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__derive AS
 SELECT
   window_start,
@@ -329,7 +416,8 @@ SELECT
   prior_scores,
   window_end AS scored_at,
   TRY_DIVIDE(win_rate * avg_return_pct * SQRT(trade_count), max_drawdown_pct) AS alpha,
-  (TRY_DIVIDE(win_rate * avg_return_pct * SQRT(trade_count), max_drawdown_pct)) - avg_prior_alpha AS alpha_change
+  (TRY_DIVIDE(win_rate * avg_return_pct * SQRT(trade_count), max_drawdown_pct)) - avg_prior_alpha AS alpha_change,
+  CASE WHEN (TRY_DIVIDE(win_rate * avg_return_pct * SQRT(trade_count), max_drawdown_pct)) IS NULL THEN NULL ELSE PERCENT_RANK() OVER (PARTITION BY window_start, ((TRY_DIVIDE(win_rate * avg_return_pct * SQRT(trade_count), max_drawdown_pct)) IS NULL) ORDER BY (TRY_DIVIDE(win_rate * avg_return_pct * SQRT(trade_count), max_drawdown_pct)) ASC) END AS alpha_percentile
 FROM wallet_scorer__baseline;
 
 -- stage alerts: base alert records, one per rule that holds
@@ -344,7 +432,7 @@ SELECT
   window_end AS detected_at,
   CONCAT('Wallet ', COALESCE(CAST(from_address AS STRING), 'null'), ' (', COALESCE(CAST(wallet_label AS STRING), 'null'), ') on ', COALESCE(CAST(blockchain AS STRING), 'null'), ' scores alpha ', COALESCE(CAST(ROUND(alpha, 2) AS STRING), 'null'), ' over 30 days to ', COALESCE(CAST(window_end AS STRING), 'null'), ': ', COALESCE(CAST(trade_count AS STRING), 'null'), ' swaps, win rate ', COALESCE(CAST(ROUND(win_rate, 2) AS STRING), 'null'), ', average return ', COALESCE(CAST(ROUND(avg_return_pct, 2) AS STRING), 'null'), '%, worst ', COALESCE(CAST(ROUND(worst_return_pct, 2) AS STRING), 'null'), '%') AS message,
   UNIX_SECONDS(window_end) + 86400 AS ttl_epoch,
-  TO_JSON(NAMED_STRUCT('window_start', window_start, 'window_end', window_end, 'blockchain', blockchain, 'from_address', from_address, 'wallet_label', wallet_label, 'alpha', alpha, 'win_rate', win_rate, 'avg_return_pct', avg_return_pct, 'max_drawdown_pct', max_drawdown_pct, 'trade_count', trade_count, 'volume_usd', volume_usd, 'top_symbol', top_symbol)) AS details
+  TO_JSON(NAMED_STRUCT('window_start', window_start, 'window_end', window_end, 'blockchain', blockchain, 'from_address', from_address, 'wallet_label', wallet_label, 'alpha', alpha, 'alpha_percentile', alpha_percentile, 'win_rate', win_rate, 'avg_return_pct', avg_return_pct, 'max_drawdown_pct', max_drawdown_pct, 'trade_count', trade_count, 'volume_usd', volume_usd, 'top_symbol', top_symbol)) AS details
 FROM wallet_scorer__derive
 WHERE trade_count >= 10 AND alpha > 1.0
 UNION ALL
@@ -358,7 +446,7 @@ SELECT
   window_end AS detected_at,
   CONCAT('Alpha of wallet ', COALESCE(CAST(from_address AS STRING), 'null'), ' (', COALESCE(CAST(wallet_label AS STRING), 'null'), ') on ', COALESCE(CAST(blockchain AS STRING), 'null'), ' moved to ', COALESCE(CAST(ROUND(alpha, 2) AS STRING), 'null'), ' from a 30-day average of ', COALESCE(CAST(ROUND(avg_prior_alpha, 2) AS STRING), 'null')) AS message,
   UNIX_SECONDS(window_end) + 86400 AS ttl_epoch,
-  TO_JSON(NAMED_STRUCT('window_start', window_start, 'window_end', window_end, 'blockchain', blockchain, 'from_address', from_address, 'wallet_label', wallet_label, 'alpha', alpha, 'avg_prior_alpha', avg_prior_alpha, 'alpha_change', alpha_change, 'prior_scores', prior_scores, 'trade_count', trade_count)) AS details
+  TO_JSON(NAMED_STRUCT('window_start', window_start, 'window_end', window_end, 'blockchain', blockchain, 'from_address', from_address, 'wallet_label', wallet_label, 'alpha', alpha, 'alpha_percentile', alpha_percentile, 'avg_prior_alpha', avg_prior_alpha, 'alpha_change', alpha_change, 'prior_scores', prior_scores, 'trade_count', trade_count)) AS details
 FROM wallet_scorer__derive
 WHERE trade_count >= 10 AND prior_scores >= 7 AND ABS(alpha_change) > 1.0;
 
@@ -383,5 +471,6 @@ SELECT
   scored_at,
   alpha,
   alpha_change,
+  alpha_percentile,
   window_end AS detected_at
 FROM wallet_scorer__derive;
