@@ -26,6 +26,7 @@ from ctc.compiler.passes import (
     prepare,
     source,
     window,
+    window_rows,
 )
 from ctc.compiler.passes.context import LoweringContext
 
@@ -43,6 +44,7 @@ PASSES: Final[Mapping[str, Pass]] = MappingProxyType(
         "aggregate": aggregate.run,
         "baseline": baseline.run,
         "derive": derive.run,
+        "window_rows": window_rows.run,
         "alerts": alerts.run,
         "output": output.run,
     }

@@ -42,6 +42,10 @@ class LoweringContext:
     #: the column that becomes an alert's detected_at (the window pass)
     detected_at: str = ""
     rules: list[AlertRulePlan] = field(default_factory=list)
+    #: the event rows with their window's figures, which ``per: row`` rules read, and
+    #: its columns ("": no such stage) (the window_rows pass)
+    rows_view: str = ""
+    row_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def params(self) -> Mapping[str, ParamValue]:
