@@ -6,7 +6,8 @@ The stage joins the event rows to the last window stage (aggregate, baseline, de
 the ``group_by`` key (NULL-safe, as GROUP BY groups NULLs) and the start of the row's
 tumbling window, epoch-aligned as ``WINDOW()`` aligns it. In batch it holds every row; in
 streaming it runs when a window closes, over the plan's buffered rows joined with the
-windows closing in that micro-batch, so each row is emitted once, with final figures.
+windows closing in that micro-batch, so each row is emitted once, with final figures
+(docs/adr/0020-per-row-alerts-of-a-window-at-close.md).
 """
 
 from __future__ import annotations
