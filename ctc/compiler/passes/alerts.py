@@ -71,6 +71,7 @@ def _rule(ctx: LoweringContext, i: int, rule: AlertRule) -> tuple[AlertRulePlan,
     if rule.symbol is None and "symbol" not in columns:
         ctx.err(at, "these rows have no 'symbol' column: set the alert's symbol:")
     exchange = ctx.frag(rule.exchange, scope) if rule.exchange else None
+    key: tuple[str, ...]
     if per_row:
         key = ()
     elif rule.key is not None:
