@@ -51,11 +51,12 @@ RATE_PER_HOUR: Final = {
     "liquidity_drop": 1,
 }
 #: The alert (type, symbol) that finds each injected kind, and its seconds of slack after
-#: the anomaly's end (a window's alert comes at the window's end).
+#: the anomaly's end (a window's alert comes at the window's end; a large swap's alert at
+#: the swap's block time: one alert per swap).
 FOUND_BY: Final = {
     "large_transfer": ("large_transfer", "USDC", 0),
     "known_wallet": ("known_whale_activity", "USDT", 0),
-    "large_swap": ("large_dex_swap", "USDC-WETH", 60),
+    "large_swap": ("large_dex_swap", "USDC-WETH", 0),
     "liquidity_drop": ("liquidity_change", "WETH-USDC", 60),
 }
 _TOKENS: Final = {
@@ -236,7 +237,6 @@ def _inject(
     elif kind == "large_swap":
         usd = rng.uniform(150_000, 1_500_000)
         event = chain.swap(block, when, "uniswap_v3", ("USDC", "WETH"), usd, 5 * POOL_DEPTH_USD)
-        end = when.replace(second=0) + timedelta(minutes=1)
     else:  # liquidity_drop: the minute's swaps were made shallow in simulate_chain
         event = {"event_id": None}
         end = when.replace(second=0) + timedelta(minutes=1)

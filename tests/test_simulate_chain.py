@@ -89,8 +89,9 @@ def test_each_injection_raises_its_alert_and_nothing_else(spark: Any, tmp_path: 
     want: dict[str, set[tuple[str, str]]] = {}
     for a in sim.anomalies:
         atype, symbol, _pad = FOUND_BY[a["kind"]]
-        # per event: its id; per window (swaps, depth): the minute it falls in
-        key = a["start"][:16] if a["kind"] in ("large_swap", "liquidity_drop") else a["event_id"]
+        # per event (large swaps too: one alert per swap): its id; per window (depth): the
+        # minute it falls in
+        key = a["start"][:16] if a["kind"] == "liquidity_drop" else a["event_id"]
         want.setdefault(atype, set()).add((symbol, key))
         if a["kind"] == "known_wallet":  # a transfer above 50,000 too
             want.setdefault("large_transfer", set()).add(("USDT", a["event_id"]))

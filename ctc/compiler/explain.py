@@ -85,6 +85,13 @@ def _stages(plan: Plan) -> list[str]:
 
 def _alert(plan: Plan, r: AlertRulePlan) -> list[str]:
     out = [f"  {r.type}"]
+    if r.per == "row" and plan.window is not None:
+        out += fill(
+            "    per       ",
+            f"row: one alert per row of {plan.event_view} with its window's figures, raised "
+            "when the window closes (in streaming: when the watermark, "
+            f"{plan.window.watermark_text} behind the newest event, passes its end)",
+        )
     out += fill("    when      ", r.when_text)
     if r.when_text != r.when_sql:
         out += fill("              = ", r.when_sql)

@@ -39,6 +39,7 @@ class StageKind(StrEnum):
     AGGREGATE = "aggregate"
     BASELINE = "baseline"
     DERIVE = "derive"
+    WINDOW_ROWS = "window_rows"
     ALERTS = "alerts"
     OUTPUT = "output"
 
@@ -107,6 +108,9 @@ class AlertRulePlan:
     key: tuple[str, ...]
     anchor: str
     detected_at: str
+    #: ``row``: one alert per row of the window plan's event stage, read from the
+    #: :attr:`StageKind.WINDOW_ROWS` stage; ``window``: one per row of the last row stage
+    per: str = "window"
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,12 @@ class Plan:
     def baseline_stage(self) -> Stage | None:
         """The baseline over earlier windows (None: the plan has none)."""
         return self._only(StageKind.BASELINE)
+
+    @property
+    def window_rows_stage(self) -> Stage | None:
+        """The event rows joined with their window's figures, which ``per: row`` alert
+        rules read (None: the plan has no such rule)."""
+        return self._only(StageKind.WINDOW_ROWS)
 
     @property
     def event_stage(self) -> Stage:

@@ -9,10 +9,11 @@ message, the title). The version is the first 16 hex digits of its SHA-256.
 It is computed from the model, not from the file's text, so a spec changed in memory (a
 review's variant with one param changed) has the version of what it computes.
 
-Keys added to the language later (an alert's ``label``, the ``publish:`` and ``running:``
-sections) are left out while a spec does not use them, so a spec written before them keeps
-its version (the versions of its history, which alert provenance looks up, stay the same);
-a spec that uses one has a new version, like any other edit of what it says.
+Keys added to the language later (an alert's ``label`` and ``per``, the ``publish:`` and
+``running:`` sections) are left out while a spec does not use them, so a spec written
+before them keeps its version (the versions of its history, which alert provenance looks
+up, stay the same); a spec that uses one has a new version, like any other edit of what it
+says.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ VERSION_DIGITS = 16
 _LEFT_OUT = {(Spec, "path"), (AlertRule, "path")}
 
 #: Fields added to the language later: left out while None (see the module docstring).
-_LATER = {(Spec, "publish"), (Spec, "running"), (AlertRule, "label")}
+_LATER = {(Spec, "publish"), (Spec, "running"), (AlertRule, "label"), (AlertRule, "per")}
 
 
 def _plain(value: Any) -> Any:

@@ -222,6 +222,7 @@ def _build(loc: Located, path: str) -> tuple[Spec | None, list[SpecError]]:
                 details=tuple(a.get("details", ())),
                 path=at,
                 label=a.get("label"),
+                per=a.get("per"),
             )
         )
     lookups = []

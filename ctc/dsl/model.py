@@ -129,6 +129,14 @@ class AlertRule:
     path: Path_
     #: the type in words for people (None: the spec gives none; the compiler derives one)
     label: str | None = None
+    #: ``row``: one alert per row of a window plan's event stage, with its window's
+    #: figures; None (or ``window``): one per key and window, or per row without a window
+    per: Literal["window", "row"] | None = None
+
+    @property
+    def per_row_of_window(self) -> bool:
+        """Whether the rule says ``per: row`` (one alert per row of a window)."""
+        return self.per == "row"
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ def window_lines(plan: Plan, window: AlertWindow) -> list[str]:
             f"  window:       [{_iso(window.start)}, {_iso(window.end)}) "
             f"({plan.window.type} {plan.window.size_text} on {plan.time_column})"
         ]
+        if window.row_id is not None:  # a per: row rule: the alert is about one row of it
+            lines.append(f"  row id:       {window.row_id[0]} = {window.row_id[1]}")
     lines.append(f"  key:          {key or '(none)'}")
     return lines
 

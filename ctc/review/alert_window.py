@@ -1,7 +1,9 @@
 """An alert's window and key, and a back-test of that window only.
 
 A window plan's alert is detected at its window's end, so the window is ``[detected_at -
-size, detected_at)``; a per-row plan's alert at its row's event time. The key is the alert
+size, detected_at)``; a per-row plan's alert at its row's event time; a ``per: row`` rule's
+alert of a window plan at its row's event time, in the tumbling window that holds it (its
+key then is the plan's ``group_by``, and the row's id is recorded too). The key is the alert
 rule's (``AlertRulePlan.key``), with the values the alert records (its symbol and exchange,
 or a detail of that name).
 
@@ -43,7 +45,7 @@ class AlertWindow:
     end: datetime
     #: the alert rule's key columns and their values (None: not recorded in the alert)
     key: tuple[tuple[str, Any], ...]
-    #: for a per-row plan: its id column and the row's id (None when not recorded)
+    #: for a per-row plan or rule: its id column and the row's id (None when not recorded)
     row_id: tuple[str, Any] | None = None
 
     @property
@@ -93,7 +95,16 @@ def window_of(plan: Plan, alert: Mapping[str, Any], detected_at: datetime) -> Al
     """The window and key of ``alert``, raised by ``plan`` at ``detected_at``."""
     rule = rule_of(plan, alert.get("alert_type"))
     names = rule.key if rule else ()
+    agg = plan.aggregate_stage
+    if rule is not None and rule.per == "row" and agg is not None and agg.state is not None:
+        names = agg.state.keys  # the window's key: group_by
     key = tuple((n, _recorded(alert, n)) for n in names)
+    if rule is not None and rule.per == "row" and plan.window is not None:
+        size = timedelta(seconds=plan.window.size_seconds)
+        since_epoch = detected_at - datetime(1970, 1, 1, tzinfo=detected_at.tzinfo)
+        start = detected_at - since_epoch % size
+        row_id = (plan.id_column, _recorded(alert, plan.id_column)) if plan.id_column else None
+        return AlertWindow(start, start + size, key, row_id)
     if plan.window is None:
         row_id = (plan.id_column, _recorded(alert, plan.id_column)) if plan.id_column else None
         return AlertWindow(detected_at, detected_at, key, row_id)

@@ -229,6 +229,8 @@ def plan_frames(
             f"WHERE {end_us} <= {marks.close} AND {end_us} > {marks.previous}",
         ),
     ]
+    # the event rows (buffered and new), for a stage after the aggregation that reads them
+    event_ctes = ctes[: first + 1]
     frames: dict[str, str] = {}
     step = PlanFrames(plan, marks, frames)
     if trades is not None and event_stage.kind is StageKind.INPUT and plan.source_view == "trades":
@@ -259,6 +261,8 @@ def plan_frames(
         ]
     shared = _shared_view(plan)
     for stage in split.after:
+        if ev in stage.reads and all(name != ev for name, _ in ctes):
+            ctes = event_ctes + ctes  # window_rows: the rows of the windows closing now
         if stage.view == shared:
             _analysed_view(
                 spark,

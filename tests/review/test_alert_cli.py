@@ -194,3 +194,31 @@ def test_the_input_rows_of_the_window_recomputed(raised: dict[str, Any], module:
     assert f"{len(want)} row{'s' if len(want) != 1 else ''} of " in out
     listed = {t["event_id"] for t in want}
     assert all(e in out for e in listed)
+
+
+def test_a_per_row_alert_of_a_window_is_placed_in_the_window_that_holds_its_row() -> None:
+    """MOD-009's large_dex_swap is one alert per swap (``per: row``), detected at the swap's
+    block time 00:10:55.25: its window is the minute [00:10, 00:11) that holds it, its key
+    the plan's group_by (recorded in the details), and its row the swap's event id."""
+    from ctc.compiler import compile_paths
+    from ctc.review.alert_report import window_lines
+    from ctc.review.alert_window import window_of
+
+    detectors = Path(__file__).resolve().parents[2] / "detectors"
+    plan = compile_paths([detectors / "dex-tracker.yaml"], with_dependencies=True)[0]
+    details = {"event_id": "ethereum:0xa4:0", "blockchain": "ethereum", "protocol": "uniswap_v2",
+               "token_in": "WETH", "token_out": "USDC"}  # fmt: skip
+    alert = {"alert_type": "large_dex_swap", "symbol": "WETH-USDC", "details": json.dumps(details)}
+    at = datetime(2026, 1, 1, 0, 10, 55, 250000, tzinfo=UTC)
+    w = window_of(plan, alert, at)
+    assert (w.start, w.end) == (
+        datetime(2026, 1, 1, 0, 10, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 11, tzinfo=UTC),
+    )
+    assert dict(w.key) == {k: v for k, v in details.items() if k != "event_id"}
+    assert w.row_id == ("event_id", "ethereum:0xa4:0") and not w.per_row
+    assert "  row id:       event_id = ethereum:0xa4:0" in window_lines(plan, w)
+    liquidity = window_of(
+        plan, {**alert, "alert_type": "liquidity_change"}, at.replace(second=0, microsecond=0)
+    )
+    assert liquidity.start == datetime(2026, 1, 1, 0, 9, tzinfo=UTC) and liquidity.row_id is None

@@ -27,6 +27,7 @@ from ctc.compiler.passes import (
     running,
     source,
     window,
+    window_rows,
 )
 from ctc.compiler.passes.context import LoweringContext
 
@@ -45,6 +46,7 @@ PASSES: Final[Mapping[str, Pass]] = MappingProxyType(
         "aggregate": aggregate.run,
         "baseline": baseline.run,
         "derive": derive.run,
+        "window_rows": window_rows.run,
         "alerts": alerts.run,
         "output": output.run,
     }

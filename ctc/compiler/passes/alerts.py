@@ -1,5 +1,6 @@
 """The alerts pass: one SELECT per alert rule, in the base alert record's shape, joined
-with UNION ALL; and each rule as compiled, for explain and review."""
+with UNION ALL; and each rule as compiled, for explain and review. A ``per: row`` rule of
+a window plan reads the window_rows stage (each event row with its window's figures)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def run(ctx: LoweringContext) -> None:
         Stage(
             StageKind.ALERTS,
             ctx.view("alerts"),
-            (ctx.current,),
+            (ctx.current, ctx.rows_view) if ctx.rows_view else (ctx.current,),
             "\nUNION ALL\n".join(selects),
             "base alert records, one per rule that holds",
             "stateless; written through the shared alert sink (idempotent by alert_id)",
@@ -55,6 +56,11 @@ def run(ctx: LoweringContext) -> None:
 def _rule(ctx: LoweringContext, i: int, rule: AlertRule) -> tuple[AlertRulePlan, str] | None:
     """One rule's plan and SELECT (None: it has errors, recorded)."""
     spec, columns, at = ctx.spec, ctx.columns, rule.path
+    per_row = rule.per_row_of_window
+    if per_row:
+        if not ctx.rows_view:
+            return None  # the window_rows pass recorded why
+        columns = ctx.row_columns
     scope = Scope(columns, what=f"alerts[{i}]")
     when = ctx.frag(rule.when, scope)
     bands: list[tuple[str, str | None]] = []
@@ -65,7 +71,10 @@ def _rule(ctx: LoweringContext, i: int, rule: AlertRule) -> tuple[AlertRulePlan,
     if rule.symbol is None and "symbol" not in columns:
         ctx.err(at, "these rows have no 'symbol' column: set the alert's symbol:")
     exchange = ctx.frag(rule.exchange, scope) if rule.exchange else None
-    if rule.key is not None:
+    key: tuple[str, ...]
+    if per_row:
+        key = ()
+    elif rule.key is not None:
         key = rule.key
     elif spec.window:
         key = spec.group_by
@@ -89,7 +98,7 @@ def _rule(ctx: LoweringContext, i: int, rule: AlertRule) -> tuple[AlertRulePlan,
         return None
     anchor = (
         f"CAST(UNIX_MILLIS({quote('window_start')}) AS STRING)"
-        if spec.window
+        if spec.window and not per_row
         else f"CAST({quote(_id_column(ctx) or '')} AS STRING)"
     )
     parts = [f"'{spec.module}'", f"'{rule.type}'"]
@@ -103,12 +112,12 @@ def _rule(ctx: LoweringContext, i: int, rule: AlertRule) -> tuple[AlertRulePlan,
     )
     if exchange is not None:
         exch_sql = to_sql(exchange)
-    elif "exchange" in columns and "exchange" in key:
+    elif "exchange" in columns and ("exchange" in key or per_row):
         exch_sql = "exchange"
     else:
         exch_sql = "CAST(NULL AS STRING)"
     detail_items = ", ".join(f"'{d}', {quote(d)}" for d in rule.details)
-    detected = ctx.detected_at
+    detected = (ctx.time_column or "") if per_row else ctx.detected_at
     items = [
         f"SHA2(CONCAT_WS('|', {', '.join(parts)}), 256) AS alert_id",
         f"'{rule.type}' AS alert_type",
@@ -131,7 +140,8 @@ def _rule(ctx: LoweringContext, i: int, rule: AlertRule) -> tuple[AlertRulePlan,
         to_sql(message),
         rule.details,
         key,
-        "window_start (epoch ms)" if spec.window else (_id_column(ctx) or ""),
+        "window_start (epoch ms)" if spec.window and not per_row else (_id_column(ctx) or ""),
         detected,
+        "row" if per_row else "window",
     )
-    return plan, select(items, ctx.current, where=to_sql(when))
+    return plan, select(items, ctx.rows_view if per_row else ctx.current, where=to_sql(when))

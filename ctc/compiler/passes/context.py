@@ -45,6 +45,10 @@ class LoweringContext:
     #: them into their windows): the aggregate groups by those columns
     window_columns: bool = False
     rules: list[AlertRulePlan] = field(default_factory=list)
+    #: the event rows with their window's figures, which ``per: row`` rules read, and
+    #: its columns ("": no such stage) (the window_rows pass)
+    rows_view: str = ""
+    row_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def params(self) -> Mapping[str, ParamValue]:

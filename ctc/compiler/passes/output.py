@@ -20,7 +20,8 @@ def run(ctx: LoweringContext) -> None:
         out_cols["detected_at"] = "timestamp"
     where = None
     if spec.output.rows == "alerted" and ctx.rules:
-        where = " OR ".join(bracketed(r.when_sql) for r in ctx.rules)
+        # a per: row rule holds for event rows, not these (the window_rows pass says so)
+        where = " OR ".join(bracketed(r.when_sql) for r in ctx.rules if r.per == "window")
     problem = reserved_name_problem(spec.output.table, "output table")
     if problem:
         ctx.err(("output", "table"), problem)

@@ -137,21 +137,72 @@ SELECT
   TRY_DIVIDE((implied_depth_usd - avg_depth_usd), avg_depth_usd) * 100 AS depth_change_pct
 FROM dex_tracker__baseline;
 
+-- stage window_rows: each row of dex_tracker__filter with its window's figures (per: row alert rules)
+CREATE OR REPLACE TEMPORARY VIEW dex_tracker__window_rows AS
+SELECT
+  ev.event_id,
+  ev.blockchain,
+  ev.event_type,
+  ev.tx_hash,
+  ev.block_number,
+  ev.block_timestamp,
+  ev.from_address,
+  ev.to_address,
+  ev.token_address,
+  ev.token_symbol,
+  ev.amount,
+  ev.amount_usd,
+  ev.protocol,
+  ev.token_in,
+  ev.token_out,
+  ev.amount_in_usd,
+  ev.amount_out_usd,
+  ev.price_impact_pct,
+  ev.ingestion_timestamp,
+  ev.from_label,
+  ev.from_family,
+  ev.to_label,
+  ev.to_family,
+  ev.detected_at,
+  win.window_start,
+  win.window_end,
+  win.swap_timestamp,
+  win.swap_count,
+  win.volume_in_usd,
+  win.volume_out_usd,
+  win.largest_swap_usd,
+  win.largest_swap_impact_pct,
+  win.largest_swap_tx,
+  win.large_swaps,
+  win.avg_price_impact_pct,
+  win.max_price_impact_pct,
+  win.implied_depth_usd,
+  win.avg_depth_usd,
+  win.history_windows,
+  win.depth_change_pct
+FROM dex_tracker__filter AS ev
+JOIN dex_tracker__derive AS win
+  ON ev.blockchain <=> win.blockchain
+  AND ev.protocol <=> win.protocol
+  AND ev.token_in <=> win.token_in
+  AND ev.token_out <=> win.token_out
+  AND win.window_start = TIMESTAMP_MICROS(UNIX_MICROS(ev.block_timestamp) - PMOD(UNIX_MICROS(ev.block_timestamp), 60000000));
+
 -- stage alerts: base alert records, one per rule that holds
 CREATE OR REPLACE TEMPORARY VIEW dex_tracker__alerts AS
 SELECT
-  SHA2(CONCAT_WS('|', 'MOD-009', 'large_dex_swap', CAST(blockchain AS STRING), CAST(protocol AS STRING), CAST(token_in AS STRING), CAST(token_out AS STRING), CAST(UNIX_MILLIS(window_start) AS STRING)), 256) AS alert_id,
+  SHA2(CONCAT_WS('|', 'MOD-009', 'large_dex_swap', CAST(event_id AS STRING)), 256) AS alert_id,
   'large_dex_swap' AS alert_type,
   'MOD-009' AS module_id,
   CONCAT(token_in, '-', token_out) AS symbol,
   CAST(NULL AS STRING) AS exchange,
-  CASE WHEN largest_swap_usd > 1000000 OR ABS(largest_swap_impact_pct) > 1.0 THEN 'high' ELSE 'medium' END AS severity,
-  window_end AS detected_at,
-  CONCAT(COALESCE(CAST(large_swaps AS STRING), 'null'), ' swap(s) over ', COALESCE(CAST(FORMAT_NUMBER(100000, 0) AS STRING), 'null'), ' USD of ', COALESCE(CAST(token_in AS STRING), 'null'), ' for ', COALESCE(CAST(token_out AS STRING), 'null'), ' on ', COALESCE(CAST(protocol AS STRING), 'null'), ' (', COALESCE(CAST(blockchain AS STRING), 'null'), '); the largest, ', COALESCE(CAST(FORMAT_NUMBER(largest_swap_usd, 0) AS STRING), 'null'), ' USD, moved the price ', COALESCE(CAST(ROUND(largest_swap_impact_pct, 2) AS STRING), 'null'), '%') AS message,
-  UNIX_SECONDS(window_end) + 86400 AS ttl_epoch,
-  TO_JSON(NAMED_STRUCT('window_start', window_start, 'window_end', window_end, 'blockchain', blockchain, 'protocol', protocol, 'token_in', token_in, 'token_out', token_out, 'largest_swap_usd', largest_swap_usd, 'largest_swap_impact_pct', largest_swap_impact_pct, 'largest_swap_tx', largest_swap_tx, 'large_swaps', large_swaps, 'swap_count', swap_count, 'volume_in_usd', volume_in_usd)) AS details
-FROM dex_tracker__derive
-WHERE largest_swap_usd > 100000
+  CASE WHEN amount_in_usd > 1000000 OR ABS(price_impact_pct) > 1.0 THEN 'high' ELSE 'medium' END AS severity,
+  block_timestamp AS detected_at,
+  CONCAT(COALESCE(CAST(protocol AS STRING), 'null'), ' swap of ', COALESCE(CAST(FORMAT_NUMBER(amount_in_usd, 0) AS STRING), 'null'), ' USD of ', COALESCE(CAST(token_in AS STRING), 'null'), ' for ', COALESCE(CAST(token_out AS STRING), 'null'), ' (', COALESCE(CAST(blockchain AS STRING), 'null'), ') moved the price ', COALESCE(CAST(ROUND(price_impact_pct, 2) AS STRING), 'null'), '%; its minute: ', COALESCE(CAST(swap_count AS STRING), 'null'), ' swap(s), ', COALESCE(CAST(large_swaps AS STRING), 'null'), ' over ', COALESCE(CAST(FORMAT_NUMBER(100000, 0) AS STRING), 'null'), ' USD, ', COALESCE(CAST(FORMAT_NUMBER(volume_in_usd, 0) AS STRING), 'null'), ' USD in') AS message,
+  UNIX_SECONDS(block_timestamp) + 86400 AS ttl_epoch,
+  TO_JSON(NAMED_STRUCT('event_id', event_id, 'tx_hash', tx_hash, 'block_number', block_number, 'block_timestamp', block_timestamp, 'blockchain', blockchain, 'protocol', protocol, 'token_in', token_in, 'token_out', token_out, 'from_address', from_address, 'amount_in_usd', amount_in_usd, 'amount_out_usd', amount_out_usd, 'price_impact_pct', price_impact_pct, 'window_start', window_start, 'window_end', window_end, 'swap_count', swap_count, 'large_swaps', large_swaps, 'volume_in_usd', volume_in_usd, 'largest_swap_usd', largest_swap_usd, 'implied_depth_usd', implied_depth_usd)) AS details
+FROM dex_tracker__window_rows
+WHERE amount_in_usd > 100000
 UNION ALL
 SELECT
   SHA2(CONCAT_WS('|', 'MOD-009', 'liquidity_change', CAST(blockchain AS STRING), CAST(protocol AS STRING), CAST(token_in AS STRING), CAST(token_out AS STRING), CAST(UNIX_MILLIS(window_start) AS STRING)), 256) AS alert_id,
