@@ -98,27 +98,42 @@ def watermarks(
     by_module = {p.module: p for p in plans}
     marks: dict[str, Marks] = {}
     frontier: dict[str, int] = {}  # module -> the earliest time a future row of it can carry
+    # module -> the earliest detected_at a future alert of it can carry: a window alert's
+    # is its window's end, after the watermark (for a reader windowing on detected_at)
+    alert_frontier: dict[str, int] = {}
     for plan in plans:
-        upstream = [frontier[d] for d in plan.depends_on if d in frontier]
+        reads = alert_frontier if _windows_on_detected_at(plan) else frontier
+        upstream = [reads[d] for d in plan.depends_on if d in reads]
         if holds and plan.module in holds:
             upstream.append(holds[plan.module])
         cap = min(upstream, default=END_OF_TIME)
         if plan.window is None:
-            frontier[plan.module] = cap
+            frontier[plan.module] = alert_frontier[plan.module] = cap
             continue
         w = plan.window
         prev = state.plan(plan.module).watermark_us
         previous = prev if prev is not None else -END_OF_TIME
         if flush:
             marks[plan.module] = Marks(previous, END_OF_TIME)
-            frontier[plan.module] = END_OF_TIME
+            frontier[plan.module] = alert_frontier[plan.module] = END_OF_TIME
             continue
         clocks = [state.clocks[s] for s in streams_of(plan, by_module) if s in state.clocks]
         wanted = max(clocks) - w.watermark_seconds * 1_000_000 if clocks else -END_OF_TIME
         close = max(previous, min(wanted, cap))
         marks[plan.module] = Marks(previous, close)
         frontier[plan.module] = close - w.size_seconds * 1_000_000
+        at_end = all(r.detected_at == "window_end" for r in plan.alert_rules)
+        alert_frontier[plan.module] = close if at_end else frontier[plan.module]
     return marks
+
+
+def _windows_on_detected_at(plan: Plan) -> bool:
+    """Whether ``plan`` reads alerts and windows them on their ``detected_at``."""
+    return (
+        plan.source_kind == "alerts"
+        and plan.window is not None
+        and plan.window.time_column == "detected_at"
+    )
 
 
 @dataclass

@@ -35,12 +35,18 @@ def trades(days: int, seed: int) -> list[dict[str, Any]]:
             if day % 5 == 4 and 10 <= t.hour < 13:
                 t += timedelta(minutes=20)
                 continue
-            price = round(base * (1 + drift) ** ((t - START).total_seconds() / 86400)
-                          * (1 + rng.uniform(-0.03, 0.03)), 2)
+            price = round(
+                base
+                * (1 + drift) ** ((t - START).total_seconds() / 86400)
+                * (1 + rng.uniform(-0.03, 0.03)),
+                2,
+            )
             stamp = t + timedelta(milliseconds=rng.randrange(0, 60_000))
-            copies = [("binance", stamp), ("coinbase", stamp)] if rng.random() < 0.2 else [
-                ("binance", stamp)
-            ]
+            copies = (
+                [("binance", stamp), ("coinbase", stamp)]
+                if rng.random() < 0.2
+                else [("binance", stamp)]
+            )
             if rng.random() < 0.2:  # another trade in the same second, later
                 copies.append(("binance", stamp + timedelta(milliseconds=rng.randrange(1, 5))))
             for exchange, at in copies:
@@ -63,7 +69,7 @@ def trades(days: int, seed: int) -> list[dict[str, Any]]:
 
 
 def swaps(days: int, seed: int) -> list[dict[str, Any]]:
-    """Six wallets, each a swap every 10 to 30 hours at a whole second: into WETH, WBTC
+    """Six wallets, each a swap every 6 to 18 hours at a whole second: into WETH, WBTC
     or PEPE (no trade symbol); and a large transfer now and then (kept by MOD-008, not a
     swap)."""
     rng = random.Random(seed)
@@ -96,7 +102,7 @@ def swaps(days: int, seed: int) -> list[dict[str, Any]]:
             else:
                 event |= {"token_symbol": "USDC", "amount": usd, "amount_usd": usd}
             out.append(fixture_chain_event(event))
-            t += timedelta(seconds=rng.randrange(10 * 3600, 30 * 3600))
+            t += timedelta(seconds=rng.randrange(6 * 3600, 18 * 3600))
     return out
 
 
@@ -105,8 +111,9 @@ def _time(row: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def cut(rows: list[dict[str, Any]], span_days: int, files: int, late_hours: float,
-        seed: int) -> list[list[dict[str, Any]]]:
+def cut(
+    rows: list[dict[str, Any]], span_days: int, files: int, late_hours: float, seed: int
+) -> list[list[dict[str, Any]]]:
     """``rows`` in files of ``span_days`` each, shuffled within a file; a row in the last
     ``late_hours`` of a file's span goes to the next file (late, out of order)."""
     rng = random.Random(seed)

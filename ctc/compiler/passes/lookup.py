@@ -22,7 +22,10 @@ def run(ctx: LoweringContext) -> None:
     """Add one as-of lookup stage per ``lookups:`` entry."""
     before = dict(ctx.columns)  # the columns before the lookups
     if ctx.spec.lookups and ctx.spec.mode == "streaming":
+        problems = len(ctx.errors)
         _streaming_shape(ctx, before)
+        if len(ctx.errors) > problems:
+            return
     for lk in ctx.spec.lookups:
         _lookup(ctx, lk, before)
 
@@ -57,6 +60,7 @@ def _lookup(ctx: LoweringContext, lk: Lookup, before: dict[str, str]) -> None:
     streaming = ctx.spec.mode == "streaming"
     if streaming and lk.source != "trades":
         ctx.err((*at, "from"), "lookups in the stream read trades only; use mode: batch")
+        return
     ctx.new_names([(lk.name, at)], columns)
     if lk.within.seconds > MAX_LOOKUP_WITHIN_SECONDS:
         ctx.err(
