@@ -173,8 +173,13 @@ class DetectorLevels:
                 on_level(i, current)
         for plan in skipped:  # no rows in, none buffered: only the watermark moves
             m = marks.get(plan.module)
+            ps = state.plan(plan.module)
             if m is not None and not flush:
-                state.plan(plan.module).watermark_us = m.close
+                ps.watermark_us = m.close
+            if plan.lookups:  # ... and the batch's trades go into its prices
+                prices = asof.fold(plan, ps.prices, gated.passed)
+                wm = ps.watermark_us if ps.watermark_us is not None else -asof.ALL_READY
+                ps.prices = asof.prune(plan, prices, wm)
         late = 0
         for step in steps:
             if step.marks is not None:
