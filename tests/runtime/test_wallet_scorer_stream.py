@@ -1,6 +1,6 @@
 """MOD-004 (wallet-scorer) in the stream: its as-of lookups wait until the trades pass
 their lookup times (the price 24 hours after each swap), its 30-day sliding windows
-close once every swap in them is in, and `ctc run --until-idle` over seven weeks of
+close once every swap in them is in, and `ctc run --until-idle` over 24 days of
 trades and swaps in many micro-batches, out of order and late within the watermark,
 raises exactly the alerts of `ctc backtest` over the same input. A run stopped by a
 crash between a batch's alerts and its state commit, then restarted from the

@@ -1,4 +1,4 @@
-"""Made-up input for MOD-004 (wallet-scorer) in the stream: seven weeks of ETH and BTC
+"""Made-up input for MOD-004 (wallet-scorer) in the stream: weeks of ETH and BTC
 trades and of wallets' DEX swaps, cut into files of a few days each, out of order and
 some a file late (within the 1-day watermark)."""
 
