@@ -67,6 +67,7 @@ def plan_of(ctx: LoweringContext) -> Plan:
             + ([spec.source.reference] if spec.source.reference else [])
         ),
         spec_version=spec_version(spec),
+        lookups=tuple(ctx.lookups),
     )
 
 

@@ -151,6 +151,24 @@ class PublishPlan:
 
 
 @dataclass(frozen=True)
+class LookupPlan:
+    """An as-of lookup as compiled, for the stream (ctc.runtime.asof): a row waits until
+    the looked-up stream's clock minus the plan's watermark passes ``at``."""
+
+    name: str
+    #: the looked-up stream (``trades``), its event-time and id columns, the value read
+    source: str
+    time_column: str
+    id_column: str
+    value: str
+    #: the stream's columns the lookup matches on -> the row's SQL for each (unqualified)
+    match: tuple[tuple[str, str], ...]
+    #: the lookup time, SQL over the row's columns before the lookups (unqualified)
+    at_sql: str
+    within_seconds: int
+
+
+@dataclass(frozen=True)
 class WindowPlan:
     """Window and watermark of a plan."""
 
@@ -198,6 +216,8 @@ class Plan:
     spec_version: str = ""
     #: alert labels and chart series for the API and the dashboard (ctc.compiler.publish)
     publish: PublishPlan = PublishPlan()
+    #: the as-of lookups (``lookups:``), in plan order
+    lookups: tuple[LookupPlan, ...] = ()
 
     def stages_of(self, kind: StageKind) -> tuple[Stage, ...]:
         """The stages of ``kind``, in plan order."""

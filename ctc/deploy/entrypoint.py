@@ -4,7 +4,7 @@
 
 JOB is ``stream`` (``ctc run``: the detectors of a tier over Kinesis, into DynamoDB and the
 Glue lake) or a daily batch step: ``batch`` (``ctc run --batch``: the batch detectors,
-MOD-004 and MOD-011, for one day from the lake; docs/runtime.md, "Daily batch"), and
+MOD-011, for one day from the lake; docs/runtime.md, "Daily batch"), and
 ``history``, ``quality``, ``catalog``, each the ``ctc`` command of the same name. The
 bundle (``ctc-job.tar.gz``, unpacked by Spark from ``spark.archives`` as ``./job``, or the
 folder this file is in) holds ``site/`` (the ctc package and its dependencies, without

@@ -228,7 +228,7 @@ def test_command(paths: Sequence[Path]) -> None:
 @click.option(
     "--batch",
     is_flag=True,
-    help="Instead of the stream: run the batch detectors (mode: batch; MOD-004, MOD-011) "
+    help="Instead of the stream: run the batch detectors (mode: batch; MOD-011) "
     "for one day (--date) from the lake into the hot store and the lake, idempotent per "
     "day; the daily step the AWS schedule runs. The tier defaults to large.",
 )

@@ -6,16 +6,16 @@ entry point). For the UTC day ``D`` it:
 
 1. reads its inputs from the lake, each bounded in time: the passed trades
    (``raw_trades``), the alerts (``anomaly_alerts``) and the output table of every
-   streaming detector a batch detector reads (MOD-004 reads MOD-008's ``onchain_events``),
+   streaming detector a batch detector reads,
    from the history the plans need (each plan's window size and baseline lookback before
    the end of ``D``, and a day more for the lookups' ``within``) up to the end of the day
    after ``D`` (the horizon of the lookups that look ahead: MOD-011's price 24 h after an
-   alert, MOD-004's price ``holding_hours`` after a swap);
+   alert; MOD-004 runs in the stream since ADR 0021);
 2. runs the batch plans in dependency order over them (the back-test's stage runner,
    :func:`ctc.runtime.batch.register_stages`);
 3. keeps the day's results: the rows and alerts of the windows that end within ``D``
-   (``detected_at`` in ``(D, D + 1 day]``: MOD-011's day window, MOD-004's 30-day window
-   ending with ``D``), or of a per-row plan the rows of ``D``;
+   (``detected_at`` in ``(D, D + 1 day]``: MOD-011's day window), or of a per-row plan
+   the rows of ``D``;
 4. writes them through the stream's sink (:class:`ctc.runtime.publish.Publisher`): the
    alerts to the hot store (an upsert by ``alert_id``) and, with each plan's output rows,
    to the lake, under the batch key ``daily:<D>:<module>``.
@@ -53,7 +53,7 @@ LOOKAHEAD = timedelta(days=1)
 HISTORY_SLACK = timedelta(days=1)
 
 #: How many days back the default date is: the latest day whose every 24-hour horizon
-#: (MOD-011's prices, MOD-004's holding period) has passed by the time the step runs.
+#: (MOD-011's prices) has passed by the time the step runs.
 DEFAULT_DAYS_BACK = 2
 
 

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from ctc.compiler.plan import Plan
+from ctc.compiler.plan import Plan, PlanShapeError
 from ctc.events import ALERT_FIELDS
+from ctc.runtime import asof
 from ctc.runtime.incremental import (
     LOCAL_RELATION_BYTES,
+    Marks,
     PlanFrames,
     SchemaMemo,
     advance,
@@ -50,9 +52,10 @@ def _nothing_to_do(
 ) -> bool:
     """Whether ``plan`` has no new input rows and no buffered rows, so it cannot emit
     anything in this batch (its Spark branches are left out)."""
-    buffer = state.plan(plan.module).buffer if plan.window is not None else None
-    if buffer is not None and buffer.num_rows:
-        return False
+    ps = state.plan(plan.module) if plan.window is not None else None
+    for held in (ps.buffer, ps.pending) if ps is not None else ():
+        if held is not None and held.num_rows:
+            return False
     if plan.source_kind == "stream":
         return stream_rows.get(plan.source_view, 1) == 0
     if plan.source_kind == "detector":
@@ -136,6 +139,7 @@ class DetectorLevels:
         ``on_level(i, results)`` sees level ``i``'s results as soon as they are collected.
         ``chain_rows``: the on-chain events in this batch (its ``chain_events`` view)."""
         self.views(spark, gated)
+        holds: dict[str, int] = {}
         marks = watermarks(self.plans, state, flush)
         steps: list[PlanFrames] = []
         skipped: list[Plan] = []
@@ -144,6 +148,10 @@ class DetectorLevels:
             # a level reads only the collected (small) results of the levels before it,
             # so no upstream plan is computed again inside a downstream plan's branch
             done = {s.plan.module: s for s in steps}
+            if self._hold(level, state, gated, done, marks, holds):
+                # a plan with lookups is held before its pending rows: its watermark,
+                # and those of the plans reading it, again
+                marks = watermarks(self.plans, state, flush, holds)
             current: list[PlanFrames] = []
             for plan in level:
                 if _nothing_to_do(plan, state, stream_rows, done):
@@ -165,13 +173,58 @@ class DetectorLevels:
                 on_level(i, current)
         for plan in skipped:  # no rows in, none buffered: only the watermark moves
             m = marks.get(plan.module)
+            ps = state.plan(plan.module)
             if m is not None and not flush:
-                state.plan(plan.module).watermark_us = m.close
+                ps.watermark_us = m.close
+            if plan.lookups:  # ... and the batch's trades go into its prices
+                prices = asof.fold(plan, ps.prices, gated.passed)
+                wm = ps.watermark_us if ps.watermark_us is not None else -asof.ALL_READY
+                ps.prices = asof.prune(plan, prices, wm)
         late = 0
         for step in steps:
             if step.marks is not None:
                 late += advance(step, state.plan(step.plan.module))
         return steps, late
+
+    @staticmethod
+    def _hold(
+        level: list[Plan],
+        state: RunState,
+        gated: GatedBatch,
+        done: dict[str, PlanFrames],
+        marks: dict[str, Marks],
+        holds: dict[str, int],
+    ) -> bool:
+        """Add to ``holds`` the bound of each plan with lookups in ``level``: before the
+        earliest event time of its pending rows and of the rows it reads in this batch
+        (:func:`asof.hold`). Returns whether one was added."""
+        added = False
+        for plan in level:
+            m = marks.get(plan.module)
+            if not plan.lookups or plan.window is None or m is None:
+                continue
+            tcol = plan.window.time_column
+            if plan.source_kind == "detector":
+                tables = [done[d].arrow["output"] for d in plan.depends_on if d in done]
+            elif plan.source_kind == "alerts":
+                tables = [done[d].arrow["alerts"] for d in plan.source_modules if d in done]
+            elif plan.source_view == "trades":
+                tables = [gated.passed]
+            else:
+                raise PlanShapeError(
+                    f"{plan.module}: lookups in the stream need a source of trades, "
+                    "alerts or another detector's rows"
+                )
+            if any(tcol not in t.column_names for t in tables if t.num_rows):
+                raise PlanShapeError(
+                    f"{plan.module}: the event time {tcol} is not a column of its source"
+                )
+            arrivals = [t.column(tcol) for t in tables if t.num_rows]
+            bound = asof.hold(plan, state.plan(plan.module).pending, arrivals, m.previous)
+            if bound is not None:
+                holds[plan.module] = bound
+                added = True
+        return added
 
     def _inputs(
         self, spark: SparkSession, plan: Plan, done: dict[str, PlanFrames]

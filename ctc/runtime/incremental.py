@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ctc.compiler.plan import Plan, StageKind, WindowPlan
+from ctc.runtime import asof
 from ctc.runtime.sources import ddl, empty_frame
 from ctc.runtime.state import PlanState, RunState
 
@@ -80,36 +81,59 @@ class Marks:
     close: int
 
 
-def watermarks(plans: Sequence[Plan], state: RunState, flush: bool) -> dict[str, Marks]:
+def watermarks(
+    plans: Sequence[Plan],
+    state: RunState,
+    flush: bool,
+    holds: dict[str, int] | None = None,
+) -> dict[str, Marks]:
     """Each window plan's watermark for this batch, in dependency order.
 
     A plan's watermark is the newest event time of the streams it reads (the *clock*)
     minus its watermark delay, never moving back. A plan that reads other plans is held
     at the start of the oldest window its upstream plans may still emit, so a window
-    of it never closes before their rows for it have arrived.
+    of it never closes before their rows for it have arrived. ``holds``: a further
+    bound per plan (a plan with lookups: before its pending rows, :func:`asof.hold`).
     """
     by_module = {p.module: p for p in plans}
     marks: dict[str, Marks] = {}
     frontier: dict[str, int] = {}  # module -> the earliest time a future row of it can carry
+    # module -> the earliest detected_at a future alert of it can carry: a window alert's
+    # is its window's end, after the watermark (for a reader windowing on detected_at)
+    alert_frontier: dict[str, int] = {}
     for plan in plans:
-        upstream = [frontier[d] for d in plan.depends_on if d in frontier]
+        reads = alert_frontier if _windows_on_detected_at(plan) else frontier
+        upstream = [reads[d] for d in plan.depends_on if d in reads]
+        if holds and plan.module in holds:
+            upstream.append(holds[plan.module])
         cap = min(upstream, default=END_OF_TIME)
         if plan.window is None:
-            frontier[plan.module] = cap
+            frontier[plan.module] = alert_frontier[plan.module] = cap
             continue
         w = plan.window
         prev = state.plan(plan.module).watermark_us
         previous = prev if prev is not None else -END_OF_TIME
         if flush:
             marks[plan.module] = Marks(previous, END_OF_TIME)
-            frontier[plan.module] = END_OF_TIME
+            frontier[plan.module] = alert_frontier[plan.module] = END_OF_TIME
             continue
         clocks = [state.clocks[s] for s in streams_of(plan, by_module) if s in state.clocks]
         wanted = max(clocks) - w.watermark_seconds * 1_000_000 if clocks else -END_OF_TIME
         close = max(previous, min(wanted, cap))
         marks[plan.module] = Marks(previous, close)
         frontier[plan.module] = close - w.size_seconds * 1_000_000
+        at_end = all(r.detected_at == "window_end" for r in plan.alert_rules)
+        alert_frontier[plan.module] = close if at_end else frontier[plan.module]
     return marks
+
+
+def _windows_on_detected_at(plan: Plan) -> bool:
+    """Whether ``plan`` reads alerts and windows them on their ``detected_at``."""
+    return (
+        plan.source_kind == "alerts"
+        and plan.window is not None
+        and plan.window.time_column == "detected_at"
+    )
 
 
 @dataclass
@@ -121,6 +145,8 @@ class PlanFrames:
     #: kind (alerts, output, closed, events) -> a SELECT (possibly WITH ...) over views
     frames: dict[str, str]
     arrow: dict[str, pa.Table] = field(default_factory=dict)
+    #: a plan with lookups: its prices with this batch's trades folded in (asof.fold)
+    prices: pa.Table | None = None
 
 
 def _with(ctes: Sequence[tuple[str, str]], select: str) -> str:
@@ -214,7 +240,27 @@ def plan_frames(
     # the stages up to the event stage run over the new rows; those after it (a running
     # stage) over the buffered and new rows of the open windows, as the aggregate does
     at = pre.index(event_stage) + 1
-    ctes = lead + [(new if s.view == ev else s.view, s.sql) for s in pre[:at]]
+    rows = [(new if s.view == ev else s.view, s.sql) for s in pre[:at]]
+    frames: dict[str, str] = {}
+    prices = None
+    if plan.lookups:  # rows wait for their lookup times (ctc.runtime.asof)
+        ps = state.plan(plan.module)
+        prices = asof.fold(plan, ps.prices, trades)
+        prices_view = f"__ctc_{plan.module.replace('-', '_')}__prices"
+        columns = asof.price_columns(plan)
+        if prices is None or prices.num_rows == 0:
+            empty_frame(spark, ddl(dict(columns))).createOrReplaceTempView(prices_view)
+        else:
+            spark.createDataFrame(prices, ddl(dict(columns))).createOrReplaceTempView(prices_view)
+        pending_view = _state_view(spark, state, plan, "pending", asof.pending_columns(plan))
+        ready = asof.ready_us(plan, state.clocks, marks.close == END_OF_TIME)
+        rows, waiting, arrived = asof.stream_ctes(
+            plan, rows, pending_view, prices_view, marks.previous, ready
+        )
+        # (a CTE that a SELECT does not read is not computed)
+        frames["waiting"] = _with(lead + rows, waiting)
+        frames["arrived"] = _with(lead + rows, arrived)
+    ctes = lead + rows
     first = len(ctes)
     ctes += [
         (
@@ -231,8 +277,7 @@ def plan_frames(
     ]
     # the event rows (buffered and new), for a stage after the aggregation that reads them
     event_ctes = ctes[: first + 1]
-    frames: dict[str, str] = {}
-    step = PlanFrames(plan, marks, frames)
+    step = PlanFrames(plan, marks, frames, prices=prices)
     if trades is not None and event_stage.kind is StageKind.INPUT and plan.source_view == "trades":
         step.arrow["events"] = _events_from(
             trades, [c for c, _ in event_stage.columns], w.time_column, w, marks
@@ -367,4 +412,9 @@ def advance(step: PlanFrames, ps: PlanState) -> int:
         keep_from = wm - (w.baseline_lookback_seconds + 2 * w.size_seconds) * 1_000_000
         starts = pc.cast(both.column("window_start"), pa.int64())
         ps.history = both.filter(pc.greater_equal(starts, keep_from))
+    if plan.lookups:  # the rows still waiting for their lookup times, and the prices
+        arrived = step.arrow["arrived"].column("__on_time")
+        late += int(pc.sum(pc.cast(pc.invert(arrived), pa.int64())).as_py() or 0)
+        ps.pending = step.arrow["waiting"]
+        ps.prices = asof.prune(plan, step.prices, wm)
     return late

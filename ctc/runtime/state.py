@@ -3,7 +3,8 @@
 Between batches the state lives on the driver, as Arrow tables and a dict:
 
 * per window plan: its watermark, the *buffer* (event rows of windows not closed yet)
-  and, with a baseline, the *history* (closed windows of the lookback);
+  and, with a baseline, the *history* (closed windows of the lookback); with lookups,
+  the *pending* rows and the *prices* (:mod:`ctc.runtime.asof`);
 * the newest event time of each source stream (the *clock* that drives watermarks);
 * the dedupe ids (:class:`ctc.runtime.dedupe.SeenIds`);
 * the market minutes behind the hot store's latest price and 1 h volume.
@@ -50,6 +51,14 @@ class PlanState:
     watermark_us: int | None = None
     buffer: pa.Table | None = None
     history: pa.Table | None = None
+    #: a plan with lookups (ctc.runtime.asof): rows waiting for their lookup times, and
+    #: the last looked-up value per match key and second
+    pending: pa.Table | None = None
+    prices: pa.Table | None = None
+
+
+#: The tables of a PlanState, committed as ``<module>.<name>.parquet``.
+PLAN_TABLES = ("buffer", "history", "pending", "prices")
 
 
 @dataclass
@@ -159,14 +168,10 @@ class StateStore:
         for module, pm in meta["plans"].items():
             ps = state.plan(module)
             ps.watermark_us = pm["watermark_us"]
-            if f"{module}.buffer" in state.files:
-                ps.buffer = _table(
-                    self.fs.read_bytes(f"{folder}/{state.files[module + '.buffer']}")
-                )
-            if f"{module}.history" in state.files:
-                ps.history = _table(
-                    self.fs.read_bytes(f"{folder}/{state.files[module + '.history']}")
-                )
+            for name in PLAN_TABLES:
+                if f"{module}.{name}" in state.files:
+                    data = self.fs.read_bytes(f"{folder}/{state.files[f'{module}.{name}']}")
+                    setattr(ps, name, _table(data))
         if "market" in state.files:
             state.market = _table(self.fs.read_bytes(f"{folder}/{state.files['market']}"))
         base = int(meta["seen"]["base"])
@@ -204,10 +209,10 @@ class StateStore:
             self.fs.write_bytes(f"{folder}/{name}.parquet", _parquet(table))
 
         for module, p in state.plans.items():
-            if p.buffer is not None:
-                put(f"{module}.buffer", p.buffer)
-            if p.history is not None:
-                put(f"{module}.history", p.history)
+            for name in PLAN_TABLES:
+                table = getattr(p, name)
+                if table is not None:
+                    put(f"{module}.{name}", table)
         if state.market is not None:
             put("market", state.market)
         put("seen", state.seen.full_table() if full else state.seen.delta_table())

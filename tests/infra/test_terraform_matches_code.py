@@ -159,7 +159,7 @@ def test_batch_workflow_runs_the_entrypoints_jobs_with_the_deploys_parameters() 
     assert " ".join(local["spark_submit_confs"]) == expected
     assert local["job_root"] == "s3://${var.artifacts_bucket}/jobs/current"
     batch = next(s["args"] for s in local["steps"] if s["name"] == "BatchDetectors")
-    # `ctc run --batch` over the large tier's batch detectors (MOD-004, MOD-011)
+    # `ctc run --batch` over the large tier's batch detectors (MOD-011)
     assert entrypoint.JOBS[batch[0]] == ("run", "--batch")
     assert batch == [
         "batch",

@@ -1,12 +1,13 @@
 """`ctc run --batch --date D` end to end in real local Spark: the stream (`ctc run --tier
-large --until-idle`) fills the lake from landed trades and on-chain events, then the daily
-batch reads the lake for a day, runs MOD-004 and MOD-011 and writes their alerts and rows
-through the stream's sink (hot store and lake), once per day however often it runs.
+large --until-idle`) fills the lake from landed trades and on-chain events, and raises
+MOD-004's wallet scores itself (a streaming detector since ADR 0021); then the daily
+batch reads the lake for a day, runs MOD-011 and writes its alerts and rows through the
+stream's sink (hot store and lake), once per day however often it runs.
 
-The inputs are the hand-made trades and swaps of the two batch detectors' fixtures
+The inputs are the hand-made trades and swaps of the fixtures of MOD-011 and MOD-004
 (detectors/fixtures/backtester/daily.yaml, wallet-scorer/history.yaml), and the alerts
-expected are those fixtures' hand-derived ones: the daily batch over the lake must raise
-what the back-test over the same events does.
+expected are those fixtures' hand-derived ones: the stream and the daily batch over the
+lake must raise what the back-test over the same events does.
 """
 
 from __future__ import annotations
@@ -84,38 +85,36 @@ def test_daily_batch_over_the_streams_lake_is_exact_and_idempotent(
     plans = compile_paths(tier_specs(DETECTORS, "large"), with_dependencies=True)
     StreamRunner(spark, plans, opts).run()
     db = tmp_path / "alerts.db"
-    assert not _day_alerts(db, "MOD-011") and not _day_alerts(db, "MOD-004")  # batch only
+    assert not _day_alerts(db, "MOD-011")  # batch only
+    # MOD-004 in the stream: its price 24 h after each swap waited for the trades
+    assert check_alerts(_load(WALLETS)["expect"], _day_alerts(db, "MOD-004")) == []
 
     lake_url = str(tmp_path / "lake")
     first = run_daily(spark, plans, date(2026, 1, 1), opts.store_url, lake_url)
-    assert [(p.module, p.alerts) for p in first.plans] == [("MOD-004", 0), ("MOD-011", 2)]
-    # MOD-008's rows in the lake from 61 days before 2026-01-02 to 2026-01-03: the swaps of
-    # 2026-01-01 and 01-02
-    assert first.inputs["onchain_events"] == 2
+    assert [(p.module, p.alerts) for p in first.plans] == [("MOD-011", 2)]
+    assert "onchain_events" not in first.inputs  # no batch detector reads MOD-008 now
     want = _load(BACKTEST)["expect"]
     assert check_alerts(want, _day_alerts(db, "MOD-011")) == []
 
     last = run_daily(spark, plans, date(2026, 1, 30), opts.store_url, lake_url)
-    assert [(p.module, p.alerts) for p in last.plans] == [("MOD-004", 2), ("MOD-011", 0)]
-    assert last.inputs["onchain_events"] == 13  # every swap, the re-delivered one once
+    assert [(p.module, p.alerts) for p in last.plans] == [("MOD-011", 0)]
     assert check_alerts(_load(WALLETS)["expect"], _day_alerts(db, "MOD-004")) == []
 
     from ctc.sinks.lake.local import LocalLake
 
     lake = LocalLake(lake_url)
 
-    def counts() -> tuple[int, int, int, int]:
+    def counts() -> tuple[int, int, int]:
         alerts = lake.read("anomaly_alerts").to_pylist()
         return (
             sum(a["module_id"] == "MOD-011" for a in alerts),
             sum(a["module_id"] == "MOD-004" for a in alerts),
             lake.read("backtest_results").num_rows,
-            lake.read("wallet_scores").num_rows,
         )
 
-    # two backtest_results rows (MOD-002, MOD-006 on 2026-01-01); wallet_scores: the one
-    # wallet window ending 2026-01-02, and the two (both wallets) ending 2026-01-31
-    assert counts() == (2, 2, 2, 3)
+    # two backtest_results rows (MOD-002, MOD-006 on 2026-01-01); MOD-004's two alerts,
+    # written by the stream
+    assert counts() == (2, 2, 2)
     stamped = [a for a in lake.read("anomaly_alerts").to_pylist() if a["module_id"] == "MOD-011"]
     assert all(a["spec_version"] for a in stamped)
 
@@ -138,5 +137,5 @@ def test_daily_batch_over_the_streams_lake_is_exact_and_idempotent(
     assert done.exit_code == 0, done.output
     assert "daily batch for 2026-01-01" in done.output
     assert "MOD-011 backtester: 2 rows, 2 alerts; lake: already written" in done.output
-    assert counts() == (2, 2, 2, 3)
+    assert counts() == (2, 2, 2)
     assert len(_day_alerts(db, "MOD-011")) == 2

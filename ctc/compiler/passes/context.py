@@ -12,7 +12,7 @@ from ctc.compiler.catalog import SourceSchema
 from ctc.compiler.expressions import FragmentError, Scope, check_fragment
 from ctc.compiler.fragments.infer_type import UNTYPED, TypeUnknown, infer_type
 from ctc.compiler.fragments.positions import error_at, fragment_error
-from ctc.compiler.plan import AlertRulePlan, Plan, Stage, WindowPlan
+from ctc.compiler.plan import AlertRulePlan, LookupPlan, Plan, Stage, WindowPlan
 from ctc.dsl.errors import SpecError
 from ctc.dsl.model import ParamValue, Spec, Sql
 
@@ -45,6 +45,8 @@ class LoweringContext:
     #: them into their windows): the aggregate groups by those columns
     window_columns: bool = False
     rules: list[AlertRulePlan] = field(default_factory=list)
+    #: the as-of lookups (the lookup pass)
+    lookups: list[LookupPlan] = field(default_factory=list)
     #: the event rows with their window's figures, which ``per: row`` rules read, and
     #: its columns ("": no such stage) (the window_rows pass)
     rows_view: str = ""

@@ -1,5 +1,5 @@
 # The daily batch work: a Step Functions state machine that runs the job artifact's batch
-# steps (historical load, batch detectors MOD-004 and MOD-011, quality checks, catalog
+# steps (historical load, batch detector MOD-011, quality checks, catalog
 # update) as EMR Serverless job runs, publishes a success or failure metric, and notifies
 # on failure; an EventBridge Scheduler schedule starts it (disabled by default, as in the
 # seeds). The steps call the artifact's entrypoint (ctc/deploy/entrypoint.py), which says
@@ -26,7 +26,7 @@ locals {
 
   steps = [
     { name = "HistoricalLoad", args = ["history"] },
-    # `ctc run --batch`: MOD-004 and MOD-011 for the day before yesterday (UTC), from the
+    # `ctc run --batch`: MOD-011 for the day before yesterday (UTC), from the
     # lake into the hot store and the lake, idempotent per day (docs/runtime.md)
     { name = "BatchDetectors", args = ["batch", "--tier", "large", "--store", var.store_url, "--lake", var.lake_url] },
     { name = "QualityChecks", args = ["quality"] },

@@ -64,7 +64,7 @@ FROM (
     src.details,
     src.signal_sign,
     lk.price AS price_at_alert,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC) AS __lookup_rank
+    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
   FROM backtester__enrich_alert_directions AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.symbol
@@ -104,7 +104,7 @@ FROM (
     src.signal_sign,
     src.price_at_alert,
     lk.price AS price_1h,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC) AS __lookup_rank
+    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
   FROM backtester__lookup_price_at_alert AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.symbol
@@ -146,7 +146,7 @@ FROM (
     src.price_at_alert,
     src.price_1h,
     lk.price AS price_4h,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC) AS __lookup_rank
+    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
   FROM backtester__lookup_price_1h AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.symbol
@@ -190,7 +190,7 @@ FROM (
     src.price_1h,
     src.price_4h,
     lk.price AS price_24h,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC) AS __lookup_rank
+    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
   FROM backtester__lookup_price_4h AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.symbol

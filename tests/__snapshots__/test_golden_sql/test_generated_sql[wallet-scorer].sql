@@ -154,7 +154,7 @@ FROM (
     src.bought_symbol,
     src.wallet_label,
     lk.price AS price_at_swap,
-    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC) AS __lookup_rank
+    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
   FROM wallet_scorer__enrich_wallet_labels AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.bought_symbol
@@ -224,7 +224,7 @@ FROM (
     src.wallet_label,
     src.price_at_swap,
     lk.price AS price_after,
-    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC) AS __lookup_rank
+    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
   FROM wallet_scorer__lookup_price_at_swap AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.bought_symbol
