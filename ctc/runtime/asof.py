@@ -113,6 +113,17 @@ def prune(plan: Plan, prices: pa.Table | None, watermark_us: int) -> pa.Table | 
     return prices.filter(pa.array(second_end > watermark_us - within))
 
 
+def visible(plan: Plan, prices: pa.Table | None, ready: int) -> pa.Table | None:
+    """The prices a lookup of this batch can read: only rows whose lookup times are at or
+    before ``ready`` are released, and a lookup reads trades at or before its time, so a
+    price after ``ready`` is never read now. Spark gets these alone (in a live run or a
+    replay most batches release nothing and get none), the state keeps every price."""
+    if prices is None or prices.num_rows == 0 or ready >= ALL_READY:
+        return prices
+    us = pc.cast(prices.column(plan.lookups[0].time_column), pa.int64())
+    return prices.filter(pc.less_equal(us, ready))
+
+
 def ready_us(plan: Plan, clocks: dict[str, int], flush: bool) -> int:
     """Lookup times up to this (epoch µs) are passed: the looked-up stream's clock minus
     the plan's watermark delay (everything when flushing)."""

@@ -248,12 +248,13 @@ def plan_frames(
         prices = asof.fold(plan, ps.prices, trades)
         prices_view = f"__ctc_{plan.module.replace('-', '_')}__prices"
         columns = asof.price_columns(plan)
-        if prices is None or prices.num_rows == 0:
+        ready = asof.ready_us(plan, state.clocks, marks.close == END_OF_TIME)
+        read = asof.visible(plan, prices, ready)
+        if read is None or read.num_rows == 0:
             empty_frame(spark, ddl(dict(columns))).createOrReplaceTempView(prices_view)
         else:
-            spark.createDataFrame(prices, ddl(dict(columns))).createOrReplaceTempView(prices_view)
+            spark.createDataFrame(read, ddl(dict(columns))).createOrReplaceTempView(prices_view)
         pending_view = _state_view(spark, state, plan, "pending", asof.pending_columns(plan))
-        ready = asof.ready_us(plan, state.clocks, marks.close == END_OF_TIME)
         rows, waiting, arrived = asof.stream_ctes(
             plan, rows, pending_view, prices_view, marks.previous, ready
         )
