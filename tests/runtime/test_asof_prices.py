@@ -35,9 +35,7 @@ def _prices(plan: object) -> pa.Table:
 
 
 def test_only_prices_at_or_before_the_ready_time_are_handed_to_spark() -> None:
-    plan = next(
-        p for p in compile_paths([ROOT / "detectors" / "wallet-scorer.yaml"]) if p.lookups
-    )
+    plan = next(p for p in compile_paths([ROOT / "detectors" / "wallet-scorer.yaml"]) if p.lookups)
     prices = _prices(plan)
     time_col = plan.lookups[0].time_column
     seen = asof.visible(plan, prices, _us(T0 + timedelta(seconds=20)))
