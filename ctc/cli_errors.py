@@ -33,6 +33,23 @@ def fail(message: str, status: int = 1) -> NoReturn:
 _JAVA_LINE = re.compile(r"(?:^|: )((?:\[[A-Z][A-Z0-9_.]+\]|[\w$.]+(?:Exception|Error): ).*)")
 
 
+#: "package.module.SomeError: message", the line that ends a Python traceback.
+_PYTHON_ERROR = re.compile(r"^(?:[A-Za-z_][\w]*\.)*([A-Za-z_]\w*(?:Exception|Error)): (.*)$")
+
+
+def _python_error(lines: list[str]) -> str | None:
+    """The Python error inside a Spark error's text, as ``Type: message``: a streaming
+    query stopped by an exception of its ``foreachBatch`` function carries the Python
+    traceback in its message; None when there is none."""
+    after = False
+    for line in lines:
+        if line.endswith("Traceback (most recent call last):"):
+            after = True
+        elif after and (m := _PYTHON_ERROR.match(line)):
+            return f"{m.group(1)}: {m.group(2)}"
+    return None
+
+
 def _spark_message(exc: BaseException) -> str:
     """One line for a Spark (pyspark or py4j) error: its error class and message, no stack."""
     get_message = getattr(exc, "getMessage", None)
@@ -40,6 +57,9 @@ def _spark_message(exc: BaseException) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return type(exc).__name__
+    python = _python_error(lines)
+    if python is not None:  # an error raised in Python inside Spark (foreachBatch)
+        return python
     if lines[0].startswith("An error occurred while calling"):  # py4j: the Java error follows
         for line in lines[1:]:
             if line.startswith("at ") or line.startswith("..."):

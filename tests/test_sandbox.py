@@ -225,6 +225,32 @@ def test_a_java_error_becomes_its_first_meaningful_line() -> None:
     assert "\n" not in msg and "DAGScheduler" not in msg
 
 
+#: A streaming query stopped by an exception in its foreachBatch function (abridged).
+FOREACH_BATCH_TEXT = (
+    "[STREAM_FAILED] Query [id = 1, runId = 2] terminated with exception: "
+    "[FOREACH_BATCH_USER_FUNCTION_ERROR] An error occurred in the user provided function in "
+    "foreach batch sink. Reason: An exception was raised by the Python Proxy. Return Message: "
+    "Traceback (most recent call last):\n"
+    '  File "/x/py4j/clientserver.py", line 644, in _call_proxy\n'
+    "    return_value = getattr(self.pool[obj_id], method)(*params)\n"
+    '  File "/x/ctc/runtime/stream.py", line 221, in process_batch\n'
+    "pyspark.errors.exceptions.captured.AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] The "
+    "table or view `v` cannot be found.\n"
+    "If you did not qualify the name with a schema, verify the current_schema() output.\n"
+    "\tat org.apache.spark.sql.execution.streaming.StreamExecution.runStream(X.scala:1)\n"
+)
+
+
+def test_an_error_in_a_micro_batch_shows_the_python_error_not_the_traceback_header() -> None:
+    class StreamingQueryException(Exception):
+        pass
+
+    msg = _spark_message(StreamingQueryException(FOREACH_BATCH_TEXT))
+    assert msg == (
+        "AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] The table or view `v` cannot be found."
+    )
+
+
 def _boom() -> None:
     raise RuntimeError("bad\nstate \x1b[31m")
 

@@ -16,11 +16,20 @@ The window is held so that it never closes before its pending rows are in
 arrives is late (counted, not used). The prices are kept from the plan's watermark
 minus the longest ``within`` on: every later lookup time is after the watermark.
 Both tables are part of the run state, committed with each batch.
+
+Most batches of a live run or a replay release nothing: the lookup times are a day
+ahead of the trades. Such a batch (:func:`releases` is false) runs only the wait, the
+new rows joining the pending ones, not the lookups, windows and scores after it, which
+would emit nothing. An arriving row is then kept waiting even if a lookup time of it
+is NULL (such a row is ready at once): it is released in the next batch that runs the
+whole plan, which is the next batch, since a pending row that is ready makes it so.
+Its window is held before it meanwhile, so it is late for nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -157,6 +166,65 @@ def hold(
     return min(lows) - 1 if lows else None
 
 
+def releases(
+    plan: Plan,
+    pending: pa.Table | None,
+    buffer: pa.Table | None,
+    arrivals: Sequence[pa.ChunkedArray],
+    previous: int,
+    close: int,
+    ready: int,
+) -> bool:
+    """Whether this batch may release a row to the lookups or close a window of ``plan``,
+    so its whole plan must run: a pending row is ready (every lookup time NULL or at or
+    before ``ready``), an arriving row's event time is at or before ``ready`` (its lookup
+    times are not before it), or a buffered row is in a window ending in
+    ``(previous, close]``. False means the plan emits nothing now but its waiting rows."""
+    assert plan.window is not None
+    if close >= ALL_READY or ready >= ALL_READY:
+        return True
+    if pending is not None and pending.num_rows:
+        now = None
+        for lk in plan.lookups:
+            at = pc.cast(pending.column(f"{AT_PREFIX}{lk.name}"), pa.int64())
+            passed = pc.or_kleene(pc.is_null(at), pc.less_equal(at, ready))
+            now = passed if now is None else pc.and_(now, passed)
+        if now is not None and pc.any(now).as_py():
+            return True
+    for times in arrivals:
+        low = pc.min(pc.cast(times, pa.int64())).as_py()
+        if low is not None and low <= ready:
+            return True
+    if buffer is None or buffer.num_rows == 0 or close <= previous:
+        return False
+    # the row's windows end at k * slide + size, for the k with k * slide in (t - size, t]
+    w = plan.window
+    size, slide = w.size_seconds * _SECOND, w.slide_seconds * _SECOND
+    t = pc.drop_null(pc.cast(buffer.column(w.time_column), pa.int64())).to_numpy(
+        zero_copy_only=False
+    )
+    last = (t // slide) * slide + size
+    lo = np.maximum(t, previous)  # an end after this ...
+    hi = np.minimum(last, close)  # ... and at or before this closes now
+    return bool(np.any((hi - size) // slide > (lo - size) // slide))
+
+
+@dataclass(frozen=True)
+class StreamCtes:
+    """The CTEs of a plan with lookups in the stream, and SELECTs over them."""
+
+    #: (view, SQL): the row stages with the wait, the lookups and the stages after them
+    ctes: list[tuple[str, str]]
+    #: how many leading CTEs the three SELECTs below read (none of the lookups)
+    wait: int
+    #: the rows still waiting after this batch
+    still: str
+    #: the arriving rows' on-time flags
+    flags: str
+    #: every waiting row, ready or not (what waits when the batch releases none)
+    queued: str
+
+
 def stream_ctes(
     plan: Plan,
     rows: list[tuple[str, str]],
@@ -164,11 +232,10 @@ def stream_ctes(
     prices_view: str,
     previous: int,
     ready: int,
-) -> tuple[list[tuple[str, str]], str, str]:
+) -> StreamCtes:
     """The row stages (``rows``: (view, SQL), up to the event stage, over the new rows)
     with the wait: the arrival stage's new rows join the pending rows, the ready ones go
-    on to the lookups (whose ``trades`` is the prices), the others wait. Returns the CTEs
-    and two SELECTs over them: the rows still waiting, and the arrivals' on-time flags."""
+    on to the lookups (whose ``trades`` is the prices), the others wait."""
     assert plan.window is not None
     arrival = arrival_stage(plan).view
     tcol = f"`{plan.window.time_column}`"
@@ -209,4 +276,5 @@ def stream_ctes(
         f"SELECT UNIX_MICROS({tcol}) > {previous} AS __on_time FROM `{arrival}__arrived` "
         f"WHERE {tcol} IS NOT NULL"
     )
-    return out, still, flags
+    wait = next(i for i, (name, _) in enumerate(out) if name == waiting) + 1
+    return StreamCtes(out, wait, still, flags, f"SELECT * FROM `{waiting}`")

@@ -67,6 +67,28 @@ def _nothing_to_do(
     return False
 
 
+def _arrivals(plan: Plan, gated: GatedBatch, done: dict[str, PlanFrames]) -> list[pa.ChunkedArray]:
+    """The event times of the rows reaching ``plan`` (a plan with lookups) in this
+    batch: its source's rows of this batch, which carry its window's time column."""
+    if plan.window is None:
+        return []
+    tcol = plan.window.time_column
+    if plan.source_kind == "detector":
+        tables = [done[d].arrow["output"] for d in plan.depends_on if d in done]
+    elif plan.source_kind == "alerts":
+        tables = [done[d].arrow["alerts"] for d in plan.source_modules if d in done]
+    elif plan.source_view == "trades":
+        tables = [gated.passed]
+    else:
+        raise PlanShapeError(
+            f"{plan.module}: lookups in the stream need a source of trades, "
+            "alerts or another detector's rows"
+        )
+    if any(tcol not in t.column_names for t in tables if t.num_rows):
+        raise PlanShapeError(f"{plan.module}: the event time {tcol} is not a column of its source")
+    return [t.column(tcol) for t in tables if t.num_rows]
+
+
 def batch_settings(spark: SparkSession) -> None:
     """Session settings of a micro-batch: whole-stage code generation off, since for small
     batches compiling whole stages costs more than it saves (ADR 0008); and only small
@@ -148,7 +170,8 @@ class DetectorLevels:
             # a level reads only the collected (small) results of the levels before it,
             # so no upstream plan is computed again inside a downstream plan's branch
             done = {s.plan.module: s for s in steps}
-            if self._hold(level, state, gated, done, marks, holds):
+            arrivals = {p.module: _arrivals(p, gated, done) for p in level if p.lookups}
+            if self._hold(level, state, arrivals, marks, holds):
                 # a plan with lookups is held before its pending rows: its watermark,
                 # and those of the plans reading it, again
                 marks = watermarks(self.plans, state, flush, holds)
@@ -165,6 +188,7 @@ class DetectorLevels:
                         marks.get(plan.module),
                         gated.passed,
                         self._inputs(spark, plan, done),
+                        arrivals.get(plan.module),
                     )
                 )
             collect_all(spark, current, self._schemas)
@@ -190,37 +214,20 @@ class DetectorLevels:
     def _hold(
         level: list[Plan],
         state: RunState,
-        gated: GatedBatch,
-        done: dict[str, PlanFrames],
+        arrivals: dict[str, list[pa.ChunkedArray]],
         marks: dict[str, Marks],
         holds: dict[str, int],
     ) -> bool:
         """Add to ``holds`` the bound of each plan with lookups in ``level``: before the
         earliest event time of its pending rows and of the rows it reads in this batch
-        (:func:`asof.hold`). Returns whether one was added."""
+        (``arrivals``, :func:`asof.hold`). Returns whether one was added."""
         added = False
         for plan in level:
             m = marks.get(plan.module)
-            if not plan.lookups or plan.window is None or m is None:
+            if plan.module not in arrivals or plan.window is None or m is None:
                 continue
-            tcol = plan.window.time_column
-            if plan.source_kind == "detector":
-                tables = [done[d].arrow["output"] for d in plan.depends_on if d in done]
-            elif plan.source_kind == "alerts":
-                tables = [done[d].arrow["alerts"] for d in plan.source_modules if d in done]
-            elif plan.source_view == "trades":
-                tables = [gated.passed]
-            else:
-                raise PlanShapeError(
-                    f"{plan.module}: lookups in the stream need a source of trades, "
-                    "alerts or another detector's rows"
-                )
-            if any(tcol not in t.column_names for t in tables if t.num_rows):
-                raise PlanShapeError(
-                    f"{plan.module}: the event time {tcol} is not a column of its source"
-                )
-            arrivals = [t.column(tcol) for t in tables if t.num_rows]
-            bound = asof.hold(plan, state.plan(plan.module).pending, arrivals, m.previous)
+            pending = state.plan(plan.module).pending
+            bound = asof.hold(plan, pending, arrivals[plan.module], m.previous)
             if bound is not None:
                 holds[plan.module] = bound
                 added = True

@@ -147,6 +147,14 @@ class PlanFrames:
     arrow: dict[str, pa.Table] = field(default_factory=dict)
     #: a plan with lookups: its prices with this batch's trades folded in (asof.fold)
     prices: pa.Table | None = None
+    #: a plan with lookups in a batch that releases none of its rows and closes none of
+    #: its windows: only its waiting rows are computed, its alerts and output are NO_ROWS
+    idle: bool = False
+
+
+#: The alerts and output of a plan that emits nothing in this batch: every reader of a
+#: step's tables (the sinks, the plans reading it) takes a table without rows as none.
+NO_ROWS = pa.table({})
 
 
 def _with(ctes: Sequence[tuple[str, str]], select: str) -> str:
@@ -207,6 +215,7 @@ def plan_frames(
     marks: Marks | None,
     trades: pa.Table | None = None,
     inputs: dict[str, str] | None = None,
+    arrivals: Sequence[pa.ChunkedArray] | None = None,
 ) -> PlanFrames:
     """``plan``'s results in this batch as SQL text over the new rows in its source view
     and, for a window plan, the buffer and history of ``state``'s committed version.
@@ -217,6 +226,9 @@ def plan_frames(
     batch's passed trades on the driver.
     ``inputs``: views the plan's SQL names (``alerts``) -> the view that holds its rows
     in this batch (the text is analysed later, when other plans' views have changed).
+    ``arrivals``: a plan with lookups: the event times of the rows reaching it now (None:
+    not known); when the batch can release none of its rows and close none of its
+    windows (:func:`asof.releases`), only the wait runs (``PlanFrames.idle``).
     """
     lead = [(name, f"SELECT * FROM `{view}`") for name, view in (inputs or {}).items()]
     if plan.window is None or marks is None:
@@ -249,18 +261,26 @@ def plan_frames(
         prices_view = f"__ctc_{plan.module.replace('-', '_')}__prices"
         columns = asof.price_columns(plan)
         ready = asof.ready_us(plan, state.clocks, marks.close == END_OF_TIME)
+        pending_view = _state_view(spark, state, plan, "pending", asof.pending_columns(plan))
+        wait = asof.stream_ctes(plan, rows, pending_view, prices_view, marks.previous, ready)
+        rows = wait.ctes
+        # the waiting rows and the flags read none of the lookups (Spark analyses every
+        # CTE of a query, read or not)
+        frames["arrived"] = _with(lead + rows[: wait.wait], wait.flags)
+        idle = arrivals is not None and not asof.releases(
+            plan, ps.pending, ps.buffer, arrivals, marks.previous, marks.close, ready
+        )
+        if idle:  # nothing to look up, no window to close: the rows only wait
+            frames["waiting"] = _with(lead + rows[: wait.wait], wait.queued)
+            step = PlanFrames(plan, marks, frames, prices=prices, idle=True)
+            step.arrow["alerts"] = step.arrow["output"] = NO_ROWS
+            return step
+        frames["waiting"] = _with(lead + rows[: wait.wait], wait.still)
         read = asof.visible(plan, prices, ready)
         if read is None or read.num_rows == 0:
             empty_frame(spark, ddl(dict(columns))).createOrReplaceTempView(prices_view)
         else:
             spark.createDataFrame(read, ddl(dict(columns))).createOrReplaceTempView(prices_view)
-        pending_view = _state_view(spark, state, plan, "pending", asof.pending_columns(plan))
-        rows, waiting, arrived = asof.stream_ctes(
-            plan, rows, pending_view, prices_view, marks.previous, ready
-        )
-        # (a CTE that a SELECT does not read is not computed)
-        frames["waiting"] = _with(lead + rows, waiting)
-        frames["arrived"] = _with(lead + rows, arrived)
     ctes = lead + rows
     first = len(ctes)
     ctes += [
@@ -390,24 +410,37 @@ def advance(step: PlanFrames, ps: PlanState) -> int:
     plan, marks = step.plan, step.marks
     assert plan.window is not None and marks is not None
     w = plan.window
-    events = step.arrow["events"]
-    on_time = events.column(_ON_TIME)
-    late = int(pc.sum(pc.cast(pc.invert(on_time), pa.int64())).as_py() or 0)
-    accepted = events.filter(on_time).drop_columns([_ON_TIME])
-    parts = [t for t in (ps.buffer, accepted) if t is not None and t.num_rows]
-    buffer = pa.concat_tables([p.cast(accepted.schema) for p in parts]) if parts else accepted
-    ends = _last_end_arrow(buffer, w.time_column, w.size_seconds, w.slide_seconds)
+    late = 0
+    if step.idle:  # no new event rows, no window closes: the buffer stays as it is
+        buffer = ps.buffer if ps.buffer is not None else pa.table({})
+    else:
+        events = step.arrow["events"]
+        on_time = events.column(_ON_TIME)
+        late = int(pc.sum(pc.cast(pc.invert(on_time), pa.int64())).as_py() or 0)
+        accepted = events.filter(on_time).drop_columns([_ON_TIME])
+        parts = [t for t in (ps.buffer, accepted) if t is not None and t.num_rows]
+        buffer = pa.concat_tables([p.cast(accepted.schema) for p in parts]) if parts else accepted
+    ends = (
+        _last_end_arrow(buffer, w.time_column, w.size_seconds, w.slide_seconds)
+        if buffer.num_rows
+        else None
+    )
     if marks.close == END_OF_TIME:
         # a flush closed every window holding a row, and no later one: rows after them,
         # in a later run, are still on time
-        top = pc.max(ends).as_py() if buffer.num_rows else None
+        top = pc.max(ends).as_py() if ends is not None else None
         wm = max(v for v in (marks.previous, top, -END_OF_TIME + 1) if v is not None)
     else:
         wm = marks.close
-    ps.buffer = buffer.filter(pc.greater(ends, wm))
+    if ends is not None:
+        ps.buffer = buffer.filter(pc.greater(ends, wm))
+    elif not step.idle:
+        ps.buffer = buffer
     ps.watermark_us = wm
-    if "closed" in step.arrow:
-        closed = step.arrow["closed"]
+    closed = step.arrow.get("closed")
+    if closed is None and step.idle and ps.history is not None:
+        closed = ps.history.slice(0, 0)  # none closed now; the lookback still moves on
+    if closed is not None:
         hist = [t for t in (ps.history, closed) if t is not None and t.num_rows]
         both = pa.concat_tables([h.cast(closed.schema) for h in hist]) if hist else closed
         keep_from = wm - (w.baseline_lookback_seconds + 2 * w.size_seconds) * 1_000_000
