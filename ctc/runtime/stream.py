@@ -11,8 +11,9 @@ Each micro-batch, in ``foreachBatch``, costs two Spark jobs:
    buffered open windows too) in dependency order, one ``toArrow`` a level;
 
 then, with no further Spark job: the shared alert sink (:mod:`ctc.runtime.publish`: hot
-store and lake), the state for the next batch (:mod:`ctc.runtime.state`, one file under
-the checkpoint through Hadoop's FileSystem API) and the status (:mod:`ctc.runtime.status`).
+store, then the lake while the state for the next batch is committed,
+:mod:`ctc.runtime.state`, through Hadoop's FileSystem API) and the status
+(:mod:`ctc.runtime.status`).
 
 This module is the orchestration: the query, the order of the steps, the state version
 of each batch, warm-up, stop and flush. What it is told is :class:`RunOptions`
@@ -28,6 +29,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,6 +126,8 @@ class StreamRunner:
         #: the state committed by the last batch of this process (None: load it)
         self._memory: RunState | None = None
         self._gate_columns: CheckColumns | None = None
+        #: writes a batch's lake tables while its state is committed
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctc-lake")
 
     # -- set-up -----------------------------------------------------------------------
     def _landing(self) -> Path | None:
@@ -234,18 +238,30 @@ class StreamRunner:
             [a for a in alerts if a["alert_id"] not in published], outputs, market_rows
         )
         phases["hot_store"] = time.perf_counter() - mark
-        mark = time.perf_counter()
         batch_key = f"{batch_id}" + ("-flush" if flush else "")
-        self.publisher.lake_tables(
-            batch_key, alert_tables, outputs, gated.passed, gated.dead_letters, gated.frame(spark)
-        )
-        phases["lake"] = time.perf_counter() - mark
 
+        def lake() -> float:
+            begun = time.perf_counter()
+            self.publisher.lake_tables(
+                batch_key,
+                alert_tables,
+                outputs,
+                gated.passed,
+                gated.dead_letters,
+                gated.frame(spark),
+            )
+            return time.perf_counter() - begun
+
+        # the lake and the state are written at once: neither reads the other, and a
+        # replay of this batch (after a crash in either) starts from the state before it
+        # and skips the lake tables already written, so their order does not matter
+        lake_written = self._writer.submit(lake)
         mark = time.perf_counter()
         state.flushed = closing
         self.state.commit(batch_id, state, full=closing)
-        self._memory = state
         phases["state"] = time.perf_counter() - mark
+        phases["lake"] = lake_written.result()
+        self._memory = state
         metrics = dict(gated.metrics)
         metrics["phase_seconds"] = {k: round(v, 3) for k, v in phases.items()}
         self._report(
