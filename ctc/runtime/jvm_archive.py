@@ -11,10 +11,12 @@ starts Spark and runs two small queries took 6.0–12.5 s with the archive again
 ``scripts/setup.sh`` builds the archive once per machine (:func:`build`, about half a
 minute): a JVM started with ``-XX:ArchiveClassesAtExit`` runs a small back-test and a
 small streaming run, and writes the archive when it exits. It is named by what must not
-change under it (the Java executable, pyspark's version and jars), so an upgrade of
-either makes a new one. :func:`java_options` returns the options that map it, or none
-while there is no archive: a command never waits for one to be built. A JVM that cannot
-use an archive (another classpath, say) runs without it, silently.
+change under it: the Java executable, pyspark's version, and its jars (where they are,
+their sizes and times: the JVM maps an archive only on the class path it was made on).
+An upgrade of either, or another checkout's virtualenv, makes a new one.
+:func:`java_options` returns the options that map it, or none while there is no
+archive: a command never waits for one to be built. A JVM that cannot use an archive
+(another classpath, say) runs without it, silently.
 
 ``CTC_JVM_ARCHIVE=off`` turns it off; ``CTC_JVM_ARCHIVE=/path/x.jsa`` names the file.
 """
@@ -60,10 +62,13 @@ def archive_path() -> Path | None:
         return None
     import pyspark
 
-    jars = Path(pyspark.__file__).parent / "jars"
-    names = sorted(p.name for p in jars.glob("*.jar")) if jars.is_dir() else []
+    # the JVM maps an archive only on the class path it was made on, jar by jar (path,
+    # size, time), so another checkout's virtualenv needs its own
+    jars = (Path(pyspark.__file__).parent / "jars").resolve()
+    found = sorted(jars.glob("*.jar")) if jars.is_dir() else []
+    entries = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in found]
     stat = java.stat()
-    key = f"{java}\n{stat.st_size}\n{stat.st_mtime_ns}\n{pyspark.__version__}\n{names}\n"
+    key = f"{java}\n{stat.st_size}\n{stat.st_mtime_ns}\n{pyspark.__version__}\n{jars}\n{entries}\n"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "ctc" / "jvm" / f"spark-{pyspark.__version__}-{digest}.jsa"

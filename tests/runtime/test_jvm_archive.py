@@ -40,6 +40,30 @@ def test_the_name_follows_java_and_the_cache_home(
     assert other is not None and other != path and other.parent == path.parent
 
 
+def test_the_same_jars_in_another_virtualenv_get_their_own_archive(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The JVM maps an archive only on the class path it was made on: a second checkout
+    (another .venv, the same pyspark) must not reuse the first one's and lose it."""
+    import pyspark
+
+    monkeypatch.delenv(jvm_archive.ARCHIVE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = jvm_archive.archive_path()
+    if path is None:
+        pytest.skip("no Java on this machine")
+    real = Path(pyspark.__file__).parent / "jars"
+    jars = tmp_path / "venv2" / "pyspark" / "jars"
+    jars.mkdir(parents=True)
+    for jar in real.glob("*.jar"):
+        (jars / jar.name).symlink_to(jar)  # the same files (sizes, times), another place
+    monkeypatch.setattr(pyspark, "__file__", str(jars.parent / "__init__.py"))
+    other = jvm_archive.archive_path()
+    assert other is not None and other != path and other.parent == path.parent
+    monkeypatch.setattr(pyspark, "__file__", str(real.parent / "__init__.py"))
+    assert jvm_archive.archive_path() == path  # and the same place names the same one
+
+
 def test_driver_options_keep_the_time_zone() -> None:
     key = "spark.driver.extraJavaOptions"
     joined = _join_options(BASE_CONF[key], "", "-XX:SharedArchiveFile=/a.jsa")
