@@ -18,12 +18,13 @@ minus the longest ``within`` on: every later lookup time is after the watermark.
 Both tables are part of the run state, committed with each batch.
 
 Most batches of a live run or a replay release nothing: the lookup times are a day
-ahead of the trades. Such a batch (:func:`releases` is false) runs only the wait, the
-new rows joining the pending ones, not the lookups, windows and scores after it, which
-would emit nothing. An arriving row is then kept waiting even if a lookup time of it
-is NULL (such a row is ready at once): it is released in the next batch that runs the
-whole plan, which is the next batch, since a pending row that is ready makes it so.
-Its window is held before it meanwhile, so it is late for nothing.
+ahead of the trades. Such a batch (:func:`releases` is false, and no window of the plan
+closes) runs only the wait, the new rows joining the pending ones, not the lookups,
+windows and scores after it, which would emit nothing. An arriving row is then kept
+waiting even if a lookup time of it is NULL (such a row is ready at once): it is
+released in the next batch that runs the whole plan, which is the next batch, since a
+pending row that is ready makes it so. Its window is held before it meanwhile, so it is
+late for nothing.
 """
 
 from __future__ import annotations
@@ -167,21 +168,12 @@ def hold(
 
 
 def releases(
-    plan: Plan,
-    pending: pa.Table | None,
-    buffer: pa.Table | None,
-    arrivals: Sequence[pa.ChunkedArray],
-    previous: int,
-    close: int,
-    ready: int,
+    plan: Plan, pending: pa.Table | None, arrivals: Sequence[pa.ChunkedArray], ready: int
 ) -> bool:
-    """Whether this batch may release a row to the lookups or close a window of ``plan``,
-    so its whole plan must run: a pending row is ready (every lookup time NULL or at or
-    before ``ready``), an arriving row's event time is at or before ``ready`` (its lookup
-    times are not before it), or a buffered row is in a window ending in
-    ``(previous, close]``. False means the plan emits nothing now but its waiting rows."""
-    assert plan.window is not None
-    if close >= ALL_READY or ready >= ALL_READY:
+    """Whether this batch may release a row of ``plan`` to its lookups: a pending row is
+    ready (every lookup time NULL or at or before ``ready``), or an arriving row's event
+    time is at or before ``ready`` (its lookup times are not before it)."""
+    if ready >= ALL_READY:
         return True
     if pending is not None and pending.num_rows:
         now = None
@@ -195,18 +187,7 @@ def releases(
         low = pc.min(pc.cast(times, pa.int64())).as_py()
         if low is not None and low <= ready:
             return True
-    if buffer is None or buffer.num_rows == 0 or close <= previous:
-        return False
-    # the row's windows end at k * slide + size, for the k with k * slide in (t - size, t]
-    w = plan.window
-    size, slide = w.size_seconds * _SECOND, w.slide_seconds * _SECOND
-    t = pc.drop_null(pc.cast(buffer.column(w.time_column), pa.int64())).to_numpy(
-        zero_copy_only=False
-    )
-    last = (t // slide) * slide + size
-    lo = np.maximum(t, previous)  # an end after this ...
-    hi = np.minimum(last, close)  # ... and at or before this closes now
-    return bool(np.any((hi - size) // slide > (lo - size) // slide))
+    return False
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -59,6 +60,21 @@ def _last_end_arrow(table: pa.Table, time_col: str, size: int, slide: int) -> pa
     # floor division for negative times as well
     floored = pc.multiply(pc.floor(pc.divide(pc.cast(ts, pa.float64()), step)), step)
     return pc.add(pc.cast(floored, pa.int64()), size * 1_000_000)
+
+
+def window_closes(buffer: pa.Table | None, w: WindowPlan, previous: int, close: int) -> bool:
+    """Whether a window holding a row of ``buffer`` ends in ``(previous, close]``, so it
+    closes in this batch (a row's windows end at ``k * slide + size`` from its first end
+    after it to its last, :func:`_last_end_arrow`)."""
+    if buffer is None or buffer.num_rows == 0 or close <= previous:
+        return False
+    rows = buffer.filter(pc.is_valid(buffer.column(w.time_column)))
+    t = pc.cast(rows.column(w.time_column), pa.int64()).to_numpy(zero_copy_only=False)
+    last = _last_end_arrow(rows, w.time_column, w.size_seconds, w.slide_seconds)
+    size, slide = w.size_seconds * 1_000_000, w.slide_seconds * 1_000_000
+    lo = np.maximum(t, previous)  # an end after this ...
+    hi = np.minimum(last.to_numpy(zero_copy_only=False), close)  # ... at or before this
+    return bool(np.any((hi - size) // slide > (lo - size) // slide))
 
 
 def streams_of(plan: Plan, by_module: dict[str, Plan]) -> set[str]:
@@ -247,7 +263,6 @@ def plan_frames(
     ev, new = plan.event_view, f"{plan.event_view}__new"
     tcol = f"`{w.time_column}`"
     last_end = _last_window_end_us(w.time_column, w.size_seconds, w.slide_seconds)
-    buffer_view = _state_view(spark, state, plan, "buffer", event_stage.columns)
     end_us = "UNIX_MICROS(window_end)"
     # the stages up to the event stage run over the new rows; those after it (a running
     # stage) over the buffered and new rows of the open windows, as the aggregate does
@@ -267,8 +282,10 @@ def plan_frames(
         # the waiting rows and the flags read none of the lookups (Spark analyses every
         # CTE of a query, read or not)
         frames["arrived"] = _with(lead + rows[: wait.wait], wait.flags)
-        idle = arrivals is not None and not asof.releases(
-            plan, ps.pending, ps.buffer, arrivals, marks.previous, marks.close, ready
+        idle = (
+            arrivals is not None
+            and not asof.releases(plan, ps.pending, arrivals, ready)
+            and not window_closes(ps.buffer, w, marks.previous, marks.close)
         )
         if idle:  # nothing to look up, no window to close: the rows only wait
             frames["waiting"] = _with(lead + rows[: wait.wait], wait.queued)
@@ -281,6 +298,7 @@ def plan_frames(
             empty_frame(spark, ddl(dict(columns))).createOrReplaceTempView(prices_view)
         else:
             spark.createDataFrame(read, ddl(dict(columns))).createOrReplaceTempView(prices_view)
+    buffer_view = _state_view(spark, state, plan, "buffer", event_stage.columns)
     ctes = lead + rows
     first = len(ctes)
     ctes += [
@@ -411,8 +429,8 @@ def advance(step: PlanFrames, ps: PlanState) -> int:
     assert plan.window is not None and marks is not None
     w = plan.window
     late = 0
-    if step.idle:  # no new event rows, no window closes: the buffer stays as it is
-        buffer = ps.buffer if ps.buffer is not None else pa.table({})
+    if step.idle:  # no new event rows and no window closes now: the buffer stays
+        wm = marks.close
     else:
         events = step.arrow["events"]
         on_time = events.column(_ON_TIME)
@@ -420,22 +438,15 @@ def advance(step: PlanFrames, ps: PlanState) -> int:
         accepted = events.filter(on_time).drop_columns([_ON_TIME])
         parts = [t for t in (ps.buffer, accepted) if t is not None and t.num_rows]
         buffer = pa.concat_tables([p.cast(accepted.schema) for p in parts]) if parts else accepted
-    ends = (
-        _last_end_arrow(buffer, w.time_column, w.size_seconds, w.slide_seconds)
-        if buffer.num_rows
-        else None
-    )
-    if marks.close == END_OF_TIME:
-        # a flush closed every window holding a row, and no later one: rows after them,
-        # in a later run, are still on time
-        top = pc.max(ends).as_py() if ends is not None else None
-        wm = max(v for v in (marks.previous, top, -END_OF_TIME + 1) if v is not None)
-    else:
-        wm = marks.close
-    if ends is not None:
+        ends = _last_end_arrow(buffer, w.time_column, w.size_seconds, w.slide_seconds)
+        if marks.close == END_OF_TIME:
+            # a flush closed every window holding a row, and no later one: rows after them,
+            # in a later run, are still on time
+            top = pc.max(ends).as_py() if buffer.num_rows else None
+            wm = max(v for v in (marks.previous, top, -END_OF_TIME + 1) if v is not None)
+        else:
+            wm = marks.close
         ps.buffer = buffer.filter(pc.greater(ends, wm))
-    elif not step.idle:
-        ps.buffer = buffer
     ps.watermark_us = wm
     closed = step.arrow.get("closed")
     if closed is None and step.idle and ps.history is not None:
