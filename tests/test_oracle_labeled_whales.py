@@ -219,6 +219,13 @@ def test_mod005_on_real_transfers_and_labels_matches_the_oracle(
         for a in result.alerts
         if a["module_id"] == "MOD-005"
     }
+    # the message names both sides by the oracle's labels; an unlabelled side says so
+    messages = {a["alert_id"]: a["message"] for a in result.alerts if a["module_id"] == "MOD-005"}
+    unnamed = "an unlabelled wallet"
+    for aid, want in expected.items():
+        sides = f"from {want['from_label'] or unnamed} to {want['to_label'] or unnamed}"
+        assert messages[aid].endswith(sides), (aid, messages[aid])
+    assert any(unnamed in m for m in messages.values())
     assert len(expected) > 50
     assert {"medium", "high"} == {a["severity"] for a in expected.values()}
     assert got.keys() == expected.keys()

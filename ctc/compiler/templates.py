@@ -2,7 +2,8 @@
 
 Messages are rendered by Spark, row by row, identically in streaming and batch.
 Only a safe subset of Jinja compiles: literal text, ``{{ column }}``,
-``{{ params.name }}`` and the filters below. Anything else (statements, calls,
+``{{ params.name }}`` and the filters below (``default("text")`` takes a string, the
+others whole numbers). Anything else (statements, calls,
 attribute access) is an error, so a template can't run code.
 """
 
@@ -17,7 +18,7 @@ from sqlglot import exp
 from ctc.compiler.fragments.parse import tree_depth
 from ctc.compiler.fragments.positions import FragmentError, suggest
 from ctc.compiler.fragments.rewrite import param_literal
-from ctc.dsl.limits import MAX_DECIMALS, MAX_EXPRESSION_DEPTH, MAX_FRAGMENT_CHARS
+from ctc.dsl.limits import MAX_DECIMALS, MAX_DEFAULT_TEXT, MAX_EXPRESSION_DEPTH, MAX_FRAGMENT_CHARS
 from ctc.dsl.model import ParamValue
 
 #: filter name → (number of int arguments allowed, description)
@@ -27,9 +28,28 @@ FILTERS: dict[str, tuple[int, str]] = {
     "abs": (0, "abs: the absolute value"),
     "upper": (0, "upper: upper case"),
     "lower": (0, "lower: lower case"),
+    "default": (1, 'default("text"): the text instead of a NULL value (else NULL renders as null)'),
 }
 
 _ENV = jinja2.Environment(autoescape=False)
+
+
+def _default_text(node: nodes.Filter, line: int) -> str:
+    """The one string argument of a ``default`` filter, checked."""
+    text = (
+        node.args[0].value if len(node.args) == 1 and isinstance(node.args[0], nodes.Const) else 0
+    )
+    if not isinstance(text, str):
+        raise FragmentError(
+            line, 1, """filter 'default' takes one quoted text, e.g. default("none")"""
+        )
+    if len(text) > MAX_DEFAULT_TEXT:
+        raise FragmentError(
+            line, 1, f"filter 'default' takes a text of at most {MAX_DEFAULT_TEXT} characters"
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise FragmentError(line, 1, "filter 'default' takes a text without control characters")
+    return text
 
 
 def _filter(name: str, arg: exp.Expr, args: list[int], line: int) -> exp.Expr:
@@ -85,6 +105,12 @@ def _value(
                 f"{suggest(node.attr, sorted(params))}",
             )
         return param_literal(params[node.attr])
+    if isinstance(node, nodes.Filter) and (node.kwargs or node.dyn_args or node.dyn_kwargs):
+        raise FragmentError(line, 1, f"filter '{node.name}' takes no keyword arguments")
+    if isinstance(node, nodes.Filter) and node.node is not None and node.name == "default":
+        text = _default_text(node, line)
+        as_text = exp.Cast(this=_value(node.node, columns, params), to=exp.DataType.build("string"))
+        return exp.Coalesce(this=as_text, expressions=[exp.Literal.string(text)])
     if isinstance(node, nodes.Filter) and node.node is not None:
         args = []
         for a in node.args:
@@ -127,6 +153,16 @@ def compile_template(
     return result
 
 
+def _is_default(value: exp.Expr) -> bool:
+    """Whether ``value`` is what the ``default`` filter makes (a text, never NULL)."""
+    return (
+        isinstance(value, exp.Coalesce)
+        and len(value.expressions) == 1
+        and isinstance(value.expressions[0], exp.Literal)
+        and value.expressions[0].is_string
+    )
+
+
 def _render(
     tree: nodes.Template, columns: Mapping[str, str], params: Mapping[str, ParamValue]
 ) -> exp.Expr:
@@ -140,6 +176,9 @@ def _render(
                     parts.append(exp.Literal.string(item.data))
                 continue
             value = _value(item, columns, params)
+            if _is_default(value):  # text already, never NULL
+                parts.append(value)
+                continue
             as_text = exp.Cast(this=value, to=exp.DataType.build("string"))
             parts.append(exp.Coalesce(this=as_text, expressions=[exp.Literal.string("null")]))
     if not parts:

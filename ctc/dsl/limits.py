@@ -26,6 +26,8 @@ MAX_PARAM_INT = 2**63 - 1
 MAX_TEXT_LENGTH = 1_000
 #: Most decimal places of round, bround, format_number and the number()/round() filters.
 MAX_DECIMALS = 30
+#: The text of a message template's ``default("text")`` filter, in characters.
+MAX_DEFAULT_TEXT = 200
 #: Largest accuracy of percentile_approx (Spark's default is 10000).
 MAX_PERCENTILE_ACCURACY = 100_000
 #: Smallest relative standard deviation of approx_count_distinct (Spark's default is 0.05).

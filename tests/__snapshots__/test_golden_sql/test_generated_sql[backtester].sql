@@ -365,7 +365,7 @@ SELECT
   CAST(NULL AS STRING) AS exchange,
   'low' AS severity,
   window_end AS detected_at,
-  CONCAT('Back-test of ', COALESCE(CAST(module_id AS STRING), 'null'), ' on ', COALESCE(CAST(symbol AS STRING), 'null'), ' for ', COALESCE(CAST(backtest_date AS STRING), 'null'), ': ', COALESCE(CAST(alerts_tested AS STRING), 'null'), ' alerts; hit rate ', COALESCE(CAST(ROUND(hit_rate_1h, 2) AS STRING), 'null'), ' / ', COALESCE(CAST(ROUND(hit_rate_4h, 2) AS STRING), 'null'), ' / ', COALESCE(CAST(ROUND(hit_rate_24h, 2) AS STRING), 'null'), ', average return ', COALESCE(CAST(ROUND(avg_return_1h, 2) AS STRING), 'null'), '% / ', COALESCE(CAST(ROUND(avg_return_4h, 2) AS STRING), 'null'), '% / ', COALESCE(CAST(ROUND(avg_return_24h, 2) AS STRING), 'null'), '% after 1 h / 4 h / 24 h') AS message,
+  CONCAT('Back-test of ', COALESCE(CAST(module_id AS STRING), 'null'), ' on ', COALESCE(CAST(symbol AS STRING), 'null'), ' for ', COALESCE(CAST(backtest_date AS STRING), 'null'), ': ', COALESCE(CAST(alerts_tested AS STRING), 'null'), ' alerts; after 1 h / 4 h / 24 h, hit rate ', COALESCE(CAST(ROUND(hit_rate_1h, 2) AS STRING), 'n/a'), ' / ', COALESCE(CAST(ROUND(hit_rate_4h, 2) AS STRING), 'n/a'), ' / ', COALESCE(CAST(ROUND(hit_rate_24h, 2) AS STRING), 'n/a'), ', average return (%) ', COALESCE(CAST(ROUND(avg_return_1h, 2) AS STRING), 'n/a'), ' / ', COALESCE(CAST(ROUND(avg_return_4h, 2) AS STRING), 'n/a'), ' / ', COALESCE(CAST(ROUND(avg_return_24h, 2) AS STRING), 'n/a')) AS message,
   UNIX_SECONDS(window_end) + 86400 AS ttl_epoch,
   TO_JSON(NAMED_STRUCT('backtest_date', backtest_date, 'alerts_tested', alerts_tested, 'alerts_scored_1h', alerts_scored_1h, 'alerts_scored_4h', alerts_scored_4h, 'alerts_scored_24h', alerts_scored_24h, 'hit_rate_1h', hit_rate_1h, 'hit_rate_4h', hit_rate_4h, 'hit_rate_24h', hit_rate_24h, 'avg_return_1h', avg_return_1h, 'avg_return_4h', avg_return_4h, 'avg_return_24h', avg_return_24h, 'max_drawdown_1h', max_drawdown_1h, 'max_drawdown_4h', max_drawdown_4h, 'max_drawdown_24h', max_drawdown_24h, 'sharpe_1h', sharpe_1h, 'sharpe_4h', sharpe_4h, 'sharpe_24h', sharpe_24h)) AS details
 FROM backtester__derive
@@ -379,7 +379,7 @@ SELECT
   CAST(NULL AS STRING) AS exchange,
   'high' AS severity,
   window_end AS detected_at,
-  CONCAT(COALESCE(CAST(module_id AS STRING), 'null'), ' alerts on ', COALESCE(CAST(symbol AS STRING), 'null'), ' are degrading: on ', COALESCE(CAST(backtest_date AS STRING), 'null'), ' only ', COALESCE(CAST(ROUND(hit_rate_1h, 2) AS STRING), 'null'), ' (1 h) and ', COALESCE(CAST(ROUND(hit_rate_4h, 2) AS STRING), 'null'), ' (4 h) of them were hits, below ', COALESCE(CAST(0.4 AS STRING), 'null')) AS message,
+  CONCAT(COALESCE(CAST(module_id AS STRING), 'null'), ' alerts on ', COALESCE(CAST(symbol AS STRING), 'null'), ' are degrading: on ', COALESCE(CAST(backtest_date AS STRING), 'null'), ' only ', COALESCE(CAST(ROUND(hit_rate_1h, 2) AS STRING), 'n/a'), ' (1 h) and ', COALESCE(CAST(ROUND(hit_rate_4h, 2) AS STRING), 'n/a'), ' (4 h) of them were hits, below ', COALESCE(CAST(0.4 AS STRING), 'null')) AS message,
   UNIX_SECONDS(window_end) + 86400 AS ttl_epoch,
   TO_JSON(NAMED_STRUCT('backtest_date', backtest_date, 'alerts_tested', alerts_tested, 'alerts_scored_1h', alerts_scored_1h, 'alerts_scored_4h', alerts_scored_4h, 'hit_rate_1h', hit_rate_1h, 'hit_rate_4h', hit_rate_4h, 'avg_return_1h', avg_return_1h, 'avg_return_4h', avg_return_4h, 'sharpe_1h', sharpe_1h, 'sharpe_4h', sharpe_4h)) AS details
 FROM backtester__derive

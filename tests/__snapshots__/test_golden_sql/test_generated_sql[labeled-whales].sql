@@ -126,7 +126,7 @@ SELECT
   CAST(NULL AS STRING) AS exchange,
   CASE WHEN COALESCE(amount_usd, amount_in_usd) > 1000000 THEN 'high' ELSE 'medium' END AS severity,
   block_timestamp AS detected_at,
-  CONCAT('Known wallet activity on ', COALESCE(CAST(blockchain AS STRING), 'null'), ': ', COALESCE(CAST(event_type AS STRING), 'null'), ' of ', COALESCE(CAST(FORMAT_NUMBER(amount_usd, 0) AS STRING), 'null'), ' USD ', COALESCE(CAST(token_symbol AS STRING), 'null'), ' from ', COALESCE(CAST(from_label AS STRING), 'null'), ' to ', COALESCE(CAST(to_label AS STRING), 'null')) AS message,
+  CONCAT('Known wallet activity on ', COALESCE(CAST(blockchain AS STRING), 'null'), ': ', COALESCE(CAST(event_type AS STRING), 'null'), ' of ', COALESCE(CAST(FORMAT_NUMBER(amount_usd, 0) AS STRING), 'null'), ' USD ', COALESCE(CAST(token_symbol AS STRING), 'null'), ' from ', COALESCE(CAST(from_label AS STRING), 'an unlabelled wallet'), ' to ', COALESCE(CAST(to_label AS STRING), 'an unlabelled wallet')) AS message,
   UNIX_SECONDS(block_timestamp) + 86400 AS ttl_epoch,
   TO_JSON(NAMED_STRUCT('event_id', event_id, 'blockchain', blockchain, 'event_type', event_type, 'tx_hash', tx_hash, 'block_timestamp', block_timestamp, 'from_address', from_address, 'from_label', from_label, 'from_family', from_family, 'to_address', to_address, 'to_label', to_label, 'to_family', to_family, 'token_symbol', token_symbol, 'amount', amount, 'amount_usd', amount_usd)) AS details
 FROM labeled_whales__filter

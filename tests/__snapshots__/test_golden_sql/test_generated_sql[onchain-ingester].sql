@@ -121,7 +121,7 @@ SELECT
   CAST(NULL AS STRING) AS exchange,
   CASE WHEN amount_usd > 1000000 THEN 'high' ELSE 'medium' END AS severity,
   block_timestamp AS detected_at,
-  CONCAT(COALESCE(CAST(FORMAT_NUMBER(amount, 2) AS STRING), 'null'), ' ', COALESCE(CAST(token_symbol AS STRING), 'null'), ' (', COALESCE(CAST(FORMAT_NUMBER(amount_usd, 0) AS STRING), 'null'), ' USD) moved on ', COALESCE(CAST(blockchain AS STRING), 'null'), ' from ', COALESCE(CAST(from_address AS STRING), 'null'), ' (', COALESCE(CAST(from_label AS STRING), 'null'), ') to ', COALESCE(CAST(to_address AS STRING), 'null'), ' (', COALESCE(CAST(to_label AS STRING), 'null'), ')') AS message,
+  CONCAT(COALESCE(CAST(FORMAT_NUMBER(amount, 2) AS STRING), 'null'), ' ', COALESCE(CAST(token_symbol AS STRING), 'null'), ' (', COALESCE(CAST(FORMAT_NUMBER(amount_usd, 0) AS STRING), 'null'), ' USD) moved on ', COALESCE(CAST(blockchain AS STRING), 'null'), ' from ', COALESCE(CAST(from_address AS STRING), 'null'), ' (', COALESCE(CAST(from_label AS STRING), 'unlabelled'), ') to ', COALESCE(CAST(to_address AS STRING), 'null'), ' (', COALESCE(CAST(to_label AS STRING), 'unlabelled'), ')') AS message,
   UNIX_SECONDS(block_timestamp) + 86400 AS ttl_epoch,
   TO_JSON(NAMED_STRUCT('event_id', event_id, 'blockchain', blockchain, 'tx_hash', tx_hash, 'block_number', block_number, 'block_timestamp', block_timestamp, 'from_address', from_address, 'to_address', to_address, 'from_label', from_label, 'to_label', to_label, 'token_symbol', token_symbol, 'amount', amount, 'amount_usd', amount_usd)) AS details
 FROM onchain_ingester__filter

@@ -430,7 +430,7 @@ SELECT
   CAST(NULL AS STRING) AS exchange,
   CASE WHEN alpha > 2.5 THEN 'high' ELSE 'medium' END AS severity,
   window_end AS detected_at,
-  CONCAT('Wallet ', COALESCE(CAST(from_address AS STRING), 'null'), ' (', COALESCE(CAST(wallet_label AS STRING), 'null'), ') on ', COALESCE(CAST(blockchain AS STRING), 'null'), ' scores alpha ', COALESCE(CAST(ROUND(alpha, 2) AS STRING), 'null'), ' over 30 days to ', COALESCE(CAST(window_end AS STRING), 'null'), ': ', COALESCE(CAST(trade_count AS STRING), 'null'), ' swaps, win rate ', COALESCE(CAST(ROUND(win_rate, 2) AS STRING), 'null'), ', average return ', COALESCE(CAST(ROUND(avg_return_pct, 2) AS STRING), 'null'), '%, worst ', COALESCE(CAST(ROUND(worst_return_pct, 2) AS STRING), 'null'), '%') AS message,
+  CONCAT('Wallet ', COALESCE(CAST(from_address AS STRING), 'null'), ' (', COALESCE(CAST(wallet_label AS STRING), 'unlabelled'), ') on ', COALESCE(CAST(blockchain AS STRING), 'null'), ' scores alpha ', COALESCE(CAST(ROUND(alpha, 2) AS STRING), 'null'), ' over 30 days to ', COALESCE(CAST(window_end AS STRING), 'null'), ': ', COALESCE(CAST(trade_count AS STRING), 'null'), ' swaps, win rate ', COALESCE(CAST(ROUND(win_rate, 2) AS STRING), 'null'), ', average return ', COALESCE(CAST(ROUND(avg_return_pct, 2) AS STRING), 'null'), '%, worst ', COALESCE(CAST(ROUND(worst_return_pct, 2) AS STRING), 'null'), '%') AS message,
   UNIX_SECONDS(window_end) + 86400 AS ttl_epoch,
   TO_JSON(NAMED_STRUCT('window_start', window_start, 'window_end', window_end, 'blockchain', blockchain, 'from_address', from_address, 'wallet_label', wallet_label, 'alpha', alpha, 'alpha_percentile', alpha_percentile, 'win_rate', win_rate, 'avg_return_pct', avg_return_pct, 'max_drawdown_pct', max_drawdown_pct, 'trade_count', trade_count, 'volume_usd', volume_usd, 'top_symbol', top_symbol)) AS details
 FROM wallet_scorer__derive
@@ -444,7 +444,7 @@ SELECT
   CAST(NULL AS STRING) AS exchange,
   'low' AS severity,
   window_end AS detected_at,
-  CONCAT('Alpha of wallet ', COALESCE(CAST(from_address AS STRING), 'null'), ' (', COALESCE(CAST(wallet_label AS STRING), 'null'), ') on ', COALESCE(CAST(blockchain AS STRING), 'null'), ' moved to ', COALESCE(CAST(ROUND(alpha, 2) AS STRING), 'null'), ' from a 30-day average of ', COALESCE(CAST(ROUND(avg_prior_alpha, 2) AS STRING), 'null')) AS message,
+  CONCAT('Alpha of wallet ', COALESCE(CAST(from_address AS STRING), 'null'), ' (', COALESCE(CAST(wallet_label AS STRING), 'unlabelled'), ') on ', COALESCE(CAST(blockchain AS STRING), 'null'), ' moved to ', COALESCE(CAST(ROUND(alpha, 2) AS STRING), 'null'), ' from a 30-day average of ', COALESCE(CAST(ROUND(avg_prior_alpha, 2) AS STRING), 'null')) AS message,
   UNIX_SECONDS(window_end) + 86400 AS ttl_epoch,
   TO_JSON(NAMED_STRUCT('window_start', window_start, 'window_end', window_end, 'blockchain', blockchain, 'from_address', from_address, 'wallet_label', wallet_label, 'alpha', alpha, 'alpha_percentile', alpha_percentile, 'avg_prior_alpha', avg_prior_alpha, 'alpha_change', alpha_change, 'prior_scores', prior_scores, 'trade_count', trade_count)) AS details
 FROM wallet_scorer__derive
