@@ -13,7 +13,10 @@ minute): a JVM started with ``-XX:ArchiveClassesAtExit`` runs a small back-test 
 small streaming run, and writes the archive when it exits. It is named by what must not
 change under it: the Java executable, pyspark's version, and its jars (where they are,
 their sizes and times: the JVM maps an archive only on the class path it was made on).
-An upgrade of either, or another checkout's virtualenv, makes a new one.
+An upgrade of either, or another checkout's virtualenv, makes a new one; a note beside
+each archive (``<name>.source``) says what it was made from, and setup deletes the
+archives no JVM can map any more (:func:`remove_stale`: their virtualenv deleted, pyspark
+or Java upgraded; about 170 MiB each).
 :func:`java_options` returns the options that map it, or none while there is no
 archive: a command never waits for one to be built. A JVM that cannot use an archive
 (another classpath, say) runs without it, silently.
@@ -24,6 +27,7 @@ archive: a command never waits for one to be built. A JVM that cannot use an arc
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -49,6 +53,23 @@ def _java() -> Path | None:
     return Path(found).resolve() if found and Path(found).exists() else None
 
 
+def _archive_name(java: Path, jars: Path, version: str) -> str:
+    """The file name of the archive of ``java`` with pyspark ``version``'s ``jars`` folder."""
+    # the JVM maps an archive only on the class path it was made on, jar by jar (path,
+    # size, time), so another checkout's virtualenv needs its own
+    found = sorted(jars.glob("*.jar")) if jars.is_dir() else []
+    entries = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in found]
+    stat = java.stat()
+    key = f"{java}\n{stat.st_size}\n{stat.st_mtime_ns}\n{version}\n{jars}\n{entries}\n"
+    return f"spark-{version}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsa"
+
+
+def _jars() -> Path:
+    import pyspark
+
+    return (Path(pyspark.__file__).parent / "jars").resolve()
+
+
 def archive_path() -> Path | None:
     """Where the archive for this Java and this pyspark is (or would be) kept; None
     when it is turned off or no Java is found."""
@@ -62,16 +83,56 @@ def archive_path() -> Path | None:
         return None
     import pyspark
 
-    # the JVM maps an archive only on the class path it was made on, jar by jar (path,
-    # size, time), so another checkout's virtualenv needs its own
-    jars = (Path(pyspark.__file__).parent / "jars").resolve()
-    found = sorted(jars.glob("*.jar")) if jars.is_dir() else []
-    entries = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in found]
-    stat = java.stat()
-    key = f"{java}\n{stat.st_size}\n{stat.st_mtime_ns}\n{pyspark.__version__}\n{jars}\n{entries}\n"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "ctc" / "jvm" / f"spark-{pyspark.__version__}-{digest}.jsa"
+    return base / "ctc" / "jvm" / _archive_name(java, _jars(), pyspark.__version__)
+
+
+def _source_file(archive: Path) -> Path:
+    """The note beside an archive of what it was made from (Java, jars, pyspark)."""
+    return archive.with_name(archive.name + ".source")
+
+
+def _write_source(archive: Path) -> None:
+    import pyspark
+
+    java = _java()
+    note = {"java": str(java), "jars": str(_jars()), "pyspark": pyspark.__version__}
+    _source_file(archive).write_text(json.dumps(note) + "\n", encoding="utf-8")
+
+
+def _usable(archive: Path) -> bool:
+    """Whether a JVM could still map ``archive``: the Java, the jars folder and every jar
+    it was made from are as they were (judged by its source note; True without one)."""
+    try:
+        note = json.loads(_source_file(archive).read_text(encoding="utf-8"))
+        java, jars, version = Path(note["java"]), Path(note["jars"]), str(note["pyspark"])
+    except FileNotFoundError:
+        return True  # made before notes were kept: not ours to judge
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if not java.is_file() or not jars.is_dir():
+        return False
+    return _archive_name(java, jars, version) == archive.name
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """Delete the archives in ``folder`` that no JVM can map any more (their virtualenv,
+    jars or Java changed or are gone; 170 MiB each) and the partial files of builds whose
+    process is gone; returns what was deleted."""
+    gone: list[Path] = []
+    if not folder.is_dir():
+        return gone
+    for archive in sorted(folder.glob("spark-*.jsa")):
+        if not _usable(archive):
+            archive.unlink(missing_ok=True)
+            _source_file(archive).unlink(missing_ok=True)
+            gone.append(archive)
+    for tmp in sorted(folder.glob(".spark-*.tmp")):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            tmp.unlink(missing_ok=True)
+            gone.append(tmp)
+    return gone
 
 
 def java_options() -> str:
@@ -135,9 +196,21 @@ def build(force: bool = False) -> Path | None:
         if not tmp.is_file() or tmp.stat().st_size == 0:
             return None
         os.replace(tmp, path)
+        _write_source(path)
+        _say_removed(remove_stale(path.parent))
         return path
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _say_removed(gone: list[Path]) -> None:
+    archives = [p for p in gone if p.suffix == ".jsa"]
+    if archives:
+        print(
+            f"ctc: removed {len(archives)} JVM class archive(s) no JVM can map any more "
+            f"(their virtualenv, jars or Java changed): {', '.join(p.name for p in archives)}",
+            file=sys.stderr,
+        )
 
 
 def main() -> None:
@@ -148,6 +221,9 @@ def main() -> None:
         print("ctc: JVM class archive off (CTC_JVM_ARCHIVE=off, or no Java found)", file=sys.stderr)
         return
     if path.is_file() and "--force" not in sys.argv:
+        if not _source_file(path).is_file():
+            _write_source(path)
+        _say_removed(remove_stale(path.parent))
         print(f"ctc: JVM class archive {path} is there", file=sys.stderr)
         return
     print(

@@ -68,3 +68,57 @@ def test_driver_options_keep_the_time_zone() -> None:
     key = "spark.driver.extraJavaOptions"
     joined = _join_options(BASE_CONF[key], "", "-XX:SharedArchiveFile=/a.jsa")
     assert joined.split() == ["-Duser.timezone=UTC", "-XX:SharedArchiveFile=/a.jsa"]
+
+
+def test_setup_removes_only_the_archives_no_jvm_can_map(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each checkout's setup leaves a 170 MiB archive; one whose virtualenv is gone or whose
+    jars changed can never be mapped again, and is deleted. The current one, another live
+    checkout's, and one without a note (made before notes were kept) stay."""
+    import shutil
+
+    import pyspark
+
+    monkeypatch.delenv(jvm_archive.ARCHIVE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    current = jvm_archive.archive_path()
+    if current is None:
+        pytest.skip("no Java on this machine")
+    folder = current.parent
+    folder.mkdir(parents=True)
+    real = Path(pyspark.__file__).parent / "jars"
+
+    def made_in(venv: Path) -> Path:
+        """An archive as setup makes it for a checkout whose pyspark jars are in ``venv``."""
+        jars = venv / "pyspark" / "jars"
+        jars.mkdir(parents=True)
+        for jar in sorted(real.glob("*.jar"))[:3]:
+            (jars / jar.name).write_bytes(b"jar " + jar.name.encode())
+        monkeypatch.setattr(pyspark, "__file__", str(jars.parent / "__init__.py"))
+        path = jvm_archive.archive_path()
+        assert path is not None
+        path.write_bytes(b"archive")
+        jvm_archive._write_source(path)
+        monkeypatch.setattr(pyspark, "__file__", str(real.parent / "__init__.py"))
+        return path
+
+    live = made_in(tmp_path / "live-venv")
+    deleted = made_in(tmp_path / "deleted-venv")
+    shutil.rmtree(tmp_path / "deleted-venv")
+    upgraded = made_in(tmp_path / "upgraded-venv")
+    next((tmp_path / "upgraded-venv" / "pyspark" / "jars").glob("*.jar")).write_bytes(b"v2")
+    current.write_bytes(b"archive")
+    jvm_archive._write_source(current)
+    unknown = folder / "spark-4.0.0-0123456789abcdef.jsa"
+    unknown.write_bytes(b"archive, no note")
+    dead_build = folder / f".{current.name}.999999999.tmp"
+    dead_build.write_bytes(b"half")
+
+    gone = jvm_archive.remove_stale(folder)
+
+    assert sorted(gone) == sorted([deleted, upgraded, dead_build])
+    assert all(p.is_file() for p in (current, live, unknown))
+    assert not any(p.exists() for p in gone)
+    assert not jvm_archive._source_file(deleted).exists()
+    assert jvm_archive.remove_stale(folder) == []  # nothing more to remove
