@@ -9,6 +9,7 @@ checkpoint, raises the same alerts again, none lost, none doubled."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +50,12 @@ def _input(tmp: Path, days: int = DAYS) -> tuple[list[Path], list[Path], dict[st
     return write(trade_files, landing, "trades"), write(chain_files, tmp / "staged", "chain"), late
 
 
-def _runner(spark: Any, tmp: Path, staged: list[Path]) -> StreamRunner:
-    """A bounded run over the landing folder; the next on-chain file lands as each
-    micro-batch starts (one trade file a batch)."""
-    plans = compile_paths([DETECTORS / "wallet-scorer.yaml"], with_dependencies=True)
+def _runner(
+    spark: Any, tmp: Path, staged: list[Path], specs: tuple[str, ...] = ("wallet-scorer",)
+) -> StreamRunner:
+    """A bounded run of ``specs`` over the landing folder; the next on-chain file lands as
+    each micro-batch starts (one trade file a batch)."""
+    plans = compile_paths([DETECTORS / f"{s}.yaml" for s in specs], with_dependencies=True)
     runner = StreamRunner(spark, plans, options(tmp, lake=False, max_files=1))
     take = runner._chain.take
     landing = tmp / "landing" / "_chain"
@@ -68,9 +71,15 @@ def _runner(spark: Any, tmp: Path, staged: list[Path]) -> StreamRunner:
     return runner
 
 
-def _backtest(spark: Any, tmp: Path, late: dict[str, Any]) -> list[dict[str, Any]]:
-    """MOD-004's alerts of a back-test over the same trades and swaps, without the swap
-    the stream drops as late."""
+def _backtest(
+    spark: Any,
+    tmp: Path,
+    late: dict[str, Any],
+    specs: tuple[str, ...] = ("wallet-scorer",),
+    modules: tuple[str, ...] = ("MOD-004",),
+) -> list[dict[str, Any]]:
+    """The alerts of ``modules`` in a back-test of ``specs`` over the same trades and swaps,
+    without the swap the stream drops as late."""
     everything = tmp / "chain.jsonl"
     rows = [
         json.loads(line)
@@ -80,25 +89,40 @@ def _backtest(spark: Any, tmp: Path, late: dict[str, Any]) -> list[dict[str, Any
     everything.write_text("".join(json.dumps(r) + "\n" for r in rows if r != late))
     traded = tmp / "trades.jsonl"
     traded.write_text("".join(p.read_text() for p in sorted((tmp / "landing").glob("*.jsonl"))))
-    plans = compile_paths([DETECTORS / "wallet-scorer.yaml"], with_dependencies=True)
+    plans = compile_paths([DETECTORS / f"{s}.yaml" for s in specs], with_dependencies=True)
     alerts = run_backtest(spark, plans, traded, chain_input=everything).alerts
-    return [a for a in alerts if a["module_id"] == "MOD-004"]
+    return [a for a in alerts if a["module_id"] in modules]
 
 
-def _mod004(db: Path) -> dict[str, dict[str, Any]]:
-    return {k: a for k, a in store_alerts(db).items() if a["module_id"] == "MOD-004"}
+def _mod004(db: Path, modules: tuple[str, ...] = ("MOD-004",)) -> dict[str, dict[str, Any]]:
+    return {k: a for k, a in store_alerts(db).items() if a["module_id"] in modules}
 
 
 def test_wallet_scorer_stream_equals_batch_over_micro_batches(spark: Any, tmp_path: Path) -> None:
+    """MOD-004, and MOD-010 reading its alerts (a wallet score counts there a day after its
+    window's end, when its returns were known), stream = back-test."""
     _, staged, late = _input(tmp_path)
-    runner = _runner(spark, tmp_path, staged)
+    specs, modules = ("wallet-scorer", "predictive-scorer"), ("MOD-004", "MOD-010")
+    runner = _runner(spark, tmp_path, staged, specs)
     runner.run()
     assert runner.totals.batches >= FILES
-    assert runner.totals.late_events_dropped == 1  # the swap two weeks late
-    stream = _mod004(tmp_path / "alerts.db")
-    batch = _backtest(spark, tmp_path, late)
-    types = {a["alert_type"] for a in batch}
-    assert len(batch) >= 15 and types == {"high_alpha_wallet", "score_change"}, (len(batch), types)
+    # the swap two weeks late, and trades up to 3 hours late for MOD-010's upstreams'
+    # minute windows (the restart test below counts MOD-004's alone: exactly 1)
+    assert runner.totals.late_events_dropped >= 1
+    stream = _mod004(tmp_path / "alerts.db", modules)
+    batch = _backtest(spark, tmp_path, late, specs, modules)
+    mod004 = [a for a in batch if a["module_id"] == "MOD-004"]
+    types = {a["alert_type"] for a in mod004}
+    assert len(mod004) >= 15 and types == {"high_alpha_wallet", "score_change"}, (
+        len(mod004),
+        types,
+    )
+    # MOD-010 scored windows with a wallet score, each a day after the score's window
+    known = {a["detected_at"] for a in mod004 if a["alert_type"] == "high_alpha_wallet"}
+    scored = [a for a in batch if a["module_id"] == "MOD-010" and a["details"]["f_wallet_alpha"]]
+    assert scored, "no MOD-010 alert with a wallet score"
+    day = timedelta(days=1)
+    assert all(a["detected_at"] - timedelta(minutes=15) - day in known for a in scored)
     _assert_same(stream, batch)
 
 
