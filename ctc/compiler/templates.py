@@ -117,7 +117,12 @@ def _value(
             if not isinstance(a, nodes.Const) or not isinstance(a.value, int):
                 raise FragmentError(line, 1, f"filter '{node.name}' takes whole-number arguments")
             args.append(int(a.value))
-        return _filter(node.name, _value(node.node, columns, params), args, line)
+        inner = _value(node.node, columns, params)
+        if _is_default(inner) and node.name in ("round", "number", "abs"):
+            raise FragmentError(
+                line, 1, f"filter '{node.name}' after 'default': put default(...) last"
+            )
+        return _filter(node.name, inner, args, line)
     raise FragmentError(
         line,
         1,
