@@ -103,19 +103,30 @@ def _lookup(ctx: LoweringContext, lk: Lookup, before: dict[str, str]) -> None:
             lk.within.seconds,
         )
     )
+    # the time is cut into buckets as long as `within`: the rows inside (at - within, at]
+    # are in at's bucket or the one before, so the join matches on the bucket too (an
+    # equi-join) instead of comparing each row with every row of its match key
+    width = lk.within.seconds * 1_000_000
+    bucket = f"UNIX_MICROS({at_sql}) DIV {width}"
     conds += [
+        f"UNIX_MICROS(lk.{tcol}) DIV {width} = src.__lookup_bucket",
         f"lk.{tcol} <= {at_sql}",
         f"lk.{tcol} > {at_sql} - INTERVAL {lk.within.seconds} SECONDS",
     ]
+    buckets = select(
+        ["src.*", f"EXPLODE(ARRAY({bucket}, {bucket} - 1)) AS __lookup_bucket"],
+        f"{ctx.current} AS src",
+    )
     inner = select(
         [f"src.{quote(c)}" for c in columns]
         + [
             f"lk.{quote(lk.value)} AS {quote(lk.name)}",
-            # the last value; of two at the same time, the one with the larger id
+            # the last value; of two at the same time, the one with the larger id (a
+            # row with no value in one of its buckets sorts after those with one)
             f"ROW_NUMBER() OVER (PARTITION BY src.{quote(id_column)} "
-            f"ORDER BY lk.{tcol} DESC, lk.{quote(other_id)} DESC) AS __lookup_rank",
+            f"ORDER BY lk.{tcol} DESC NULLS LAST, lk.{quote(other_id)} DESC) AS __lookup_rank",
         ],
-        f"{ctx.current} AS src",
+        "(\n" + "\n".join(INDENT + ln for ln in buckets.splitlines()) + "\n) AS src",
         joins=[f"LEFT JOIN {other.view} AS lk", f"{INDENT}ON " + "\n  AND ".join(conds)],
     )
     out = {**columns, lk.name: other.columns[lk.value]}

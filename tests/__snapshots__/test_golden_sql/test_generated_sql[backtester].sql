@@ -64,10 +64,16 @@ FROM (
     src.details,
     src.signal_sign,
     lk.price AS price_at_alert,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
-  FROM backtester__enrich_alert_directions AS src
+    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
+  FROM (
+    SELECT
+      src.*,
+      EXPLODE(ARRAY(UNIX_MICROS(src.detected_at) DIV 600000000, UNIX_MICROS(src.detected_at) DIV 600000000 - 1)) AS __lookup_bucket
+    FROM backtester__enrich_alert_directions AS src
+  ) AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.symbol
+    AND UNIX_MICROS(lk.`timestamp`) DIV 600000000 = src.__lookup_bucket
     AND lk.`timestamp` <= src.detected_at
     AND lk.`timestamp` > src.detected_at - INTERVAL 600 SECONDS
 )
@@ -104,10 +110,16 @@ FROM (
     src.signal_sign,
     src.price_at_alert,
     lk.price AS price_1h,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
-  FROM backtester__lookup_price_at_alert AS src
+    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
+  FROM (
+    SELECT
+      src.*,
+      EXPLODE(ARRAY(UNIX_MICROS(src.detected_at + INTERVAL '1' HOUR) DIV 600000000, UNIX_MICROS(src.detected_at + INTERVAL '1' HOUR) DIV 600000000 - 1)) AS __lookup_bucket
+    FROM backtester__lookup_price_at_alert AS src
+  ) AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.symbol
+    AND UNIX_MICROS(lk.`timestamp`) DIV 600000000 = src.__lookup_bucket
     AND lk.`timestamp` <= src.detected_at + INTERVAL '1' HOUR
     AND lk.`timestamp` > src.detected_at + INTERVAL '1' HOUR - INTERVAL 600 SECONDS
 )
@@ -146,10 +158,16 @@ FROM (
     src.price_at_alert,
     src.price_1h,
     lk.price AS price_4h,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
-  FROM backtester__lookup_price_1h AS src
+    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
+  FROM (
+    SELECT
+      src.*,
+      EXPLODE(ARRAY(UNIX_MICROS(src.detected_at + INTERVAL '4' HOURS) DIV 600000000, UNIX_MICROS(src.detected_at + INTERVAL '4' HOURS) DIV 600000000 - 1)) AS __lookup_bucket
+    FROM backtester__lookup_price_1h AS src
+  ) AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.symbol
+    AND UNIX_MICROS(lk.`timestamp`) DIV 600000000 = src.__lookup_bucket
     AND lk.`timestamp` <= src.detected_at + INTERVAL '4' HOURS
     AND lk.`timestamp` > src.detected_at + INTERVAL '4' HOURS - INTERVAL 600 SECONDS
 )
@@ -190,10 +208,16 @@ FROM (
     src.price_1h,
     src.price_4h,
     lk.price AS price_24h,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
-  FROM backtester__lookup_price_4h AS src
+    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
+  FROM (
+    SELECT
+      src.*,
+      EXPLODE(ARRAY(UNIX_MICROS(src.detected_at + INTERVAL '24' HOURS) DIV 600000000, UNIX_MICROS(src.detected_at + INTERVAL '24' HOURS) DIV 600000000 - 1)) AS __lookup_bucket
+    FROM backtester__lookup_price_4h AS src
+  ) AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.symbol
+    AND UNIX_MICROS(lk.`timestamp`) DIV 600000000 = src.__lookup_bucket
     AND lk.`timestamp` <= src.detected_at + INTERVAL '24' HOURS
     AND lk.`timestamp` > src.detected_at + INTERVAL '24' HOURS - INTERVAL 600 SECONDS
 )

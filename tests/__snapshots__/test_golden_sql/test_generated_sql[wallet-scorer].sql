@@ -154,10 +154,16 @@ FROM (
     src.bought_symbol,
     src.wallet_label,
     lk.price AS price_at_swap,
-    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
-  FROM wallet_scorer__enrich_wallet_labels AS src
+    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
+  FROM (
+    SELECT
+      src.*,
+      EXPLODE(ARRAY(UNIX_MICROS(src.block_timestamp) DIV 3600000000, UNIX_MICROS(src.block_timestamp) DIV 3600000000 - 1)) AS __lookup_bucket
+    FROM wallet_scorer__enrich_wallet_labels AS src
+  ) AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.bought_symbol
+    AND UNIX_MICROS(lk.`timestamp`) DIV 3600000000 = src.__lookup_bucket
     AND lk.`timestamp` <= src.block_timestamp
     AND lk.`timestamp` > src.block_timestamp - INTERVAL 3600 SECONDS
 )
@@ -224,10 +230,16 @@ FROM (
     src.wallet_label,
     src.price_at_swap,
     lk.price AS price_after,
-    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC, lk.event_id DESC) AS __lookup_rank
-  FROM wallet_scorer__lookup_price_at_swap AS src
+    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
+  FROM (
+    SELECT
+      src.*,
+      EXPLODE(ARRAY(UNIX_MICROS(TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600)) DIV 3600000000, UNIX_MICROS(TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600)) DIV 3600000000 - 1)) AS __lookup_bucket
+    FROM wallet_scorer__lookup_price_at_swap AS src
+  ) AS src
   LEFT JOIN trades AS lk
     ON lk.symbol = src.bought_symbol
+    AND UNIX_MICROS(lk.`timestamp`) DIV 3600000000 = src.__lookup_bucket
     AND lk.`timestamp` <= TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600)
     AND lk.`timestamp` > TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600) - INTERVAL 3600 SECONDS
 )
