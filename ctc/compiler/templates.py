@@ -21,7 +21,7 @@ from ctc.compiler.fragments.rewrite import param_literal
 from ctc.dsl.limits import MAX_DECIMALS, MAX_DEFAULT_TEXT, MAX_EXPRESSION_DEPTH, MAX_FRAGMENT_CHARS
 from ctc.dsl.model import ParamValue
 
-#: filter name → (number of int arguments allowed, description)
+#: filter name → (number of arguments allowed: whole numbers, but a text for default; description)
 FILTERS: dict[str, tuple[int, str]] = {
     "round": (1, "round(n): the number rounded to n decimals"),
     "number": (1, "number(n): with thousands separators and n decimals, e.g. 1,234,567.89"),
