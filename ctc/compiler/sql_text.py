@@ -55,6 +55,12 @@ def bracketed(sql: str) -> str:
     return sql if re.fullmatch(r"\w+|`[^`]+`", sql) else f"({sql})"
 
 
+def subquery(sql: str, alias: str | None = None) -> str:
+    """``sql`` as a bracketed, indented subquery, named ``alias`` when given."""
+    inner = "\n".join(INDENT + line for line in sql.splitlines())
+    return f"(\n{inner}\n)" + (f" AS {alias}" if alias else "")
+
+
 def qualify(tree: exp.Expr, alias: str, own: Mapping[str, str]) -> exp.Expr:
     """Prefix unqualified columns of this spec's own rows with ``alias``."""
 

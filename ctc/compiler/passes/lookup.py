@@ -13,7 +13,7 @@ from ctc.compiler.catalog import STREAMS
 from ctc.compiler.expressions import Scope
 from ctc.compiler.passes.context import LoweringContext
 from ctc.compiler.plan import LookupPlan, Stage, StageKind, StateBound
-from ctc.compiler.sql_text import INDENT, qualify, quote, select, to_sql
+from ctc.compiler.sql_text import INDENT, qualify, quote, select, subquery, to_sql
 from ctc.dsl.limits import MAX_LOOKUP_WITHIN_SECONDS
 from ctc.dsl.model import Lookup
 
@@ -126,17 +126,16 @@ def _lookup(ctx: LoweringContext, lk: Lookup, before: dict[str, str]) -> None:
             f"ROW_NUMBER() OVER (PARTITION BY src.{quote(id_column)} "
             f"ORDER BY lk.{tcol} DESC NULLS LAST, lk.{quote(other_id)} DESC) AS __lookup_rank",
         ],
-        "(\n" + "\n".join(INDENT + ln for ln in buckets.splitlines()) + "\n) AS src",
+        subquery(buckets, "src"),
         joins=[f"LEFT JOIN {other.view} AS lk", f"{INDENT}ON " + "\n  AND ".join(conds)],
     )
     out = {**columns, lk.name: other.columns[lk.value]}
-    body = "\n".join(INDENT + line for line in inner.splitlines())
     ctx.advance(
         Stage(
             StageKind.LOOKUP,
             ctx.view(f"lookup_{lk.name}"),
             (ctx.current, other.view),
-            select([quote(c) for c in out], f"(\n{body}\n)", where="__lookup_rank = 1"),
+            select([quote(c) for c in out], subquery(inner), where="__lookup_rank = 1"),
             f"as-of lookup of {lk.source}.{lk.value} at {lk.at.text}",
             _streaming_text(ctx, lk) if streaming else "batch only",
             tuple(out.items()),

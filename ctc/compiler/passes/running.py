@@ -28,7 +28,7 @@ from ctc.compiler.functions import is_aggregate
 from ctc.compiler.passes.baseline import with_over
 from ctc.compiler.passes.context import LoweringContext
 from ctc.compiler.plan import Stage, StageKind
-from ctc.compiler.sql_text import INDENT, identifier, quote, select, to_sql
+from ctc.compiler.sql_text import identifier, quote, select, subquery, to_sql
 from ctc.dsl.model import Sql
 
 #: The columns the running stage adds: the window each row is in.
@@ -52,12 +52,6 @@ def _rows_so_far(keys: list[str], order: list[str]) -> exp.Window:
         ),
         over="OVER",
     )
-
-
-def _around(sql: str, alias: str) -> str:
-    """``sql`` as a bracketed, indented subquery named ``alias``."""
-    inner = "\n".join(INDENT + line for line in sql.splitlines())
-    return f"(\n{inner}\n) AS {alias}"
 
 
 def _reads_later(ctx: LoweringContext, i: int, sql: Sql) -> bool:
@@ -207,8 +201,8 @@ def _sql(ctx: LoweringContext, columns: dict[str, str], layers: list[list[str]])
             "__window.start AS window_start",
             "__window.end AS window_end",
         ],
-        _around(sql, "__rows"),
+        subquery(sql, "__rows"),
     )
     for at, items in enumerate(layers[1:], start=1):
-        sql = select(["*", *items], _around(sql, f"__running_{at - 1}"))
+        sql = select(["*", *items], subquery(sql, f"__running_{at - 1}"))
     return sql
