@@ -42,6 +42,7 @@ from urllib.parse import unquote, urlparse
 import pyarrow as pa
 
 from ctc.runtime.gate_counts import COUNT_COLUMNS, in_batch_counts
+from ctc.runtime.process_alive import pid_alive
 from ctc.runtime.sources import InputCounts, ddl
 
 if TYPE_CHECKING:
@@ -180,16 +181,6 @@ def counts_of(metrics: dict[str, Any]) -> InputCounts:
     )
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temporaries(cache_dir: Path) -> None:
     """Delete the hidden folders of cache writes whose process is gone (a crash, a kill)."""
     if not cache_dir.is_dir():
@@ -199,7 +190,7 @@ def remove_stale_temporaries(cache_dir: Path) -> None:
             pid = int(tmp.name.split("-")[2])
         except (IndexError, ValueError):
             continue
-        if pid != os.getpid() and not _pid_alive(pid):
+        if pid != os.getpid() and not pid_alive(pid):
             shutil.rmtree(tmp, ignore_errors=True)
 
 

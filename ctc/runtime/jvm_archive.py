@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from ctc.runtime.process_alive import pid_alive
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -129,7 +131,7 @@ def remove_stale(folder: Path) -> list[Path]:
             gone.append(archive)
     for tmp in sorted(folder.glob(".spark-*.tmp")):
         pid = tmp.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+        if pid.isdigit() and not pid_alive(int(pid)):
             tmp.unlink(missing_ok=True)
             gone.append(tmp)
     return gone
