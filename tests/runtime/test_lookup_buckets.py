@@ -48,7 +48,7 @@ def _times(rng: random.Random, n: int) -> list[datetime]:
             edge = base + timedelta(minutes=10 * rng.randrange(0, 9))
             out.append(
                 edge
-                + timedelta(microseconds=rng.choice([0, 1, -1, 0, 0]) * 1)
+                + timedelta(microseconds=rng.choice([0, 1, -1, 0, 0]))
                 + timedelta(seconds=rng.choice([0, 0, 30, 599, 600, 601, 1200]))
             )
     return out

@@ -94,7 +94,7 @@ def _backtest(
     return [a for a in alerts if a["module_id"] in modules]
 
 
-def _mod004(db: Path, modules: tuple[str, ...] = ("MOD-004",)) -> dict[str, dict[str, Any]]:
+def _stream_alerts(db: Path, modules: tuple[str, ...] = ("MOD-004",)) -> dict[str, dict[str, Any]]:
     return {k: a for k, a in store_alerts(db).items() if a["module_id"] in modules}
 
 
@@ -109,7 +109,7 @@ def test_wallet_scorer_stream_equals_batch_over_micro_batches(spark: Any, tmp_pa
     # the swap two weeks late, and trades up to 3 hours late for MOD-010's upstreams'
     # minute windows (the restart test below counts MOD-004's alone: exactly 1)
     assert runner.totals.late_events_dropped >= 1
-    stream = _mod004(tmp_path / "alerts.db", modules)
+    stream = _stream_alerts(tmp_path / "alerts.db", modules)
     batch = _backtest(spark, tmp_path, late, specs, modules)
     mod004 = [a for a in batch if a["module_id"] == "MOD-004"]
     types = {a["alert_type"] for a in mod004}
@@ -151,7 +151,7 @@ def test_wallet_scorer_crash_between_alerts_and_state_then_restart(
     second.run()
     assert not any(p.exists() for p in staged)
     assert second.totals.late_events_dropped == 1
-    stream = _mod004(tmp_path / "alerts.db")
+    stream = _stream_alerts(tmp_path / "alerts.db")
     batch = _backtest(spark, tmp_path, late)
     assert len(batch) >= 3, len(batch)
     assert len(stream) == len(batch)
