@@ -11,7 +11,10 @@ micro-batch, so batches of about 39k trades. Prints:
   * the small tier sustained (quality gate, three detectors, hot store, lake, state),
     and its ratio to the bare source (target >= 0.5), each the first run of its kind in
     the JVM; then both again in the now warm JVM (what a long-running query sustains
-    once the JIT has compiled both: the bare source gains more);
+    once the JIT has compiled both: the bare source gains more), and beside them two
+    references in the warm JVM: issue 8's lean micro-batch shape (parse, filter, dedupe,
+    one cache, two small collects; nothing written) and the runtime's quality gate
+    alone, each as a ratio to the warm bare source;
   * every streaming detector of the large tier against the whale detector alone
     (target >= 0.5);
   * the fixed cost: `ctc run --until-idle` over 10 events, as a whole process;
@@ -55,7 +58,7 @@ def _options(work: Path, until_idle: bool, max_files: int | None = None, trigger
         landing=work / "landing",
         checkpoint=work / "ckpt",
         store_url=f"sqlite:///{work / 'alerts.db'}",
-        lake=work / "lake",
+        lake=str(work / "lake"),
         quality=DET / "quality.yaml",
         status_path=work / "status.json",
         until_idle=until_idle,
@@ -65,6 +68,7 @@ def _options(work: Path, until_idle: bool, max_files: int | None = None, trigger
 
 
 def _bare_rate(spark: Any, landing: Path, max_files: int) -> tuple[int, float]:
+    """The bare source: parse every line, count the trades (issue 8's baseline)."""
     from pyspark.sql import functions as F
 
     from ctc.events import TRADE_EVENT_FIELDS
@@ -79,19 +83,94 @@ def _bare_rate(spark: Any, landing: Path, max_files: int) -> tuple[int, float]:
             .count()
         )
 
+    seconds = _stream_seconds(spark, landing, max_files, count)
+    return total[0], seconds
+
+
+def _stream_seconds(spark: Any, landing: Path, max_files: int, each: Any) -> float:
+    """Seconds of a text-source streaming query over ``landing`` (``max_files`` a batch,
+    until every file is read) whose ``foreachBatch`` is ``each``."""
     with tempfile.TemporaryDirectory() as ck:
         t = time.perf_counter()
         q = (
             spark.readStream.format("text")
             .option("maxFilesPerTrigger", str(max_files))
             .load(str(landing))
-            .writeStream.foreachBatch(count)
+            .writeStream.foreachBatch(each)
             .option("checkpointLocation", ck)
             .trigger(availableNow=True)
             .start()
         )
         q.awaitTermination()
-        return total[0], time.perf_counter() - t
+        return time.perf_counter() - t
+
+
+def _lean_rate(spark: Any, landing: Path, max_files: int) -> tuple[int, float]:
+    """Issue 8's reference shape of a lean micro-batch (not a detector, and nothing
+    written): parse, validity filter, in-batch dedupe, one ``cache()``, one collect of
+    60 s per-key partial aggregates and one of the rows over $100K, the windows' sums
+    kept in Python between batches."""
+    from pyspark.sql import functions as F
+
+    from ctc.events import TRADE_EVENT_FIELDS
+    from ctc.runtime.sources import ddl
+
+    schema = ddl(TRADE_EVENT_FIELDS)
+    windows: dict[tuple[str, str, Any], list[float]] = {}
+    whales: list[Any] = []
+    total = [0]
+
+    def each(df: Any, _bid: int) -> None:
+        rows = (
+            df.select(F.from_json("value", schema).alias("t"))
+            .select("t.*")
+            .where("event_id IS NOT NULL AND price > 0 AND quantity > 0")
+            .dropDuplicates(["event_id"])
+            .cache()
+        )
+        parts = (
+            rows.groupBy("symbol", "exchange", F.window("timestamp", "60 seconds").alias("w"))
+            .agg(F.sum("quote_volume").alias("v"), F.count(F.lit(1)).alias("n"))
+            .collect()
+        )
+        for r in parts:
+            acc = windows.setdefault((r.symbol, r.exchange, r.w.start), [0.0, 0.0])
+            acc[0] += r.v
+            acc[1] += r.n
+            total[0] += r.n
+        whales.extend(rows.where("quote_volume > 100000").collect())
+        rows.unpersist()
+
+    seconds = _stream_seconds(spark, landing, max_files, each)
+    return total[0], seconds
+
+
+def _gate_rate(spark: Any, landing: Path, max_files: int) -> tuple[int, float]:
+    """The runtime's quality gate alone (``stream_gate.gate_batch``: parse, every check,
+    the rows to the driver as Arrow, the dedupe there), no detector, nothing written."""
+    from pyspark.sql import functions as F
+
+    from ctc.runtime.dedupe import SeenIds
+    from ctc.runtime.quality import check_columns
+    from ctc.runtime.quality_rules import load_rules
+    from ctc.runtime.stream_gate import gate_batch
+
+    rules = load_rules(DET / "quality.yaml")
+    columns = check_columns(rules)
+    seen = SeenIds(rules.dedupe_within.seconds * 1_000_000)
+    total = [0]
+
+    def each(df: Any, batch_id: int) -> None:
+        raw = df.select(
+            "value",
+            F.lit(None).cast("string").alias("source_file"),
+            F.monotonically_increasing_id().alias("_order"),
+        )
+        now_us = int(time.time() * 1_000_000)
+        total[0] += gate_batch(raw, rules, seen, now_us, batch_id, columns).metrics["processed"]
+
+    seconds = _stream_seconds(spark, landing, max_files, each)
+    return total[0], seconds
 
 
 def _run(spark: Any, specs: list[Path], work: Path, max_files: int) -> tuple[int, float, int]:
@@ -176,7 +255,7 @@ def _live(spark: Any, work: Path, seconds: float, rate: int) -> dict[str, list[f
             now = time.time()
             if rng.random() < 0.015:
                 premium_until = now + 30  # coinbase trades 1.5 % higher for 30 s
-            lines = []
+            lines: list[dict[str, Any]] = []
             for i in range(per_file):
                 ts = now - rng.random() * 0.25
                 ex = "binance" if i % 2 else "coinbase"
@@ -299,7 +378,7 @@ def main() -> None:
     out: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ctc-bench-stream-") as tmp:
         base = Path(tmp)
-        for name in ("bare", "small", "bare2", "small2", "whale", "all"):
+        for name in ("bare", "small", "bare2", "small2", "lean", "gate", "whale", "all"):
             n, files = publish_real_copies(base / name / "landing", copies=args.copies)
         out.append(
             f"input:                      {n:,} real trades in {files} files, "
@@ -324,6 +403,16 @@ def main() -> None:
                 f"again, warm JVM:            bare {bare2:,.0f} events/s ({t_bare2:.1f} s), "
                 f"small tier {small2:,.0f} events/s ({t_small2:.1f} s), "
                 f"ratio {small2 / bare2:.2f}"
+            )
+            # what a micro-batch can reach here: issue 8's lean reference shape, and the
+            # runtime's gate alone (every later step of the small tier costs on top of it)
+            n_lean, t_lean = _lean_rate(spark, base / "lean" / "landing", args.max_files)
+            n_gate, t_gate = _gate_rate(spark, base / "gate" / "landing", args.max_files)
+            out.append(
+                f"  references, warm:         lean micro-batch (issue 8's shape) "
+                f"{n_lean / t_lean:,.0f} events/s, ratio {(n_lean / t_lean) / bare2:.2f}; "
+                f"the gate alone {n_gate / t_gate:,.0f} events/s, "
+                f"ratio {(n_gate / t_gate) / bare2:.2f}"
             )
         print("\n".join(out), flush=True)
         if "tiers" not in skip:
