@@ -16,7 +16,7 @@ from ctc.compiler.explain_layout import (
     glued,
     reflow_sql,
 )
-from ctc.compiler.plan import AlertRulePlan, Plan
+from ctc.compiler.plan import AlertRulePlan, Plan, SourceKind
 
 _SOURCES = {
     "trades": "unified trade events (after the quality gate)",
@@ -33,7 +33,7 @@ def _reads(plan: Plan) -> list[str]:
     what = _SOURCES.get(
         plan.source_view,
         f"the output rows of {', '.join(plan.depends_on)}"
-        if plan.source_kind == "detector"
+        if plan.source_kind == SourceKind.DETECTOR
         else plan.source_view,
     )
     out += fill(f"  {plan.source_view}: ", what, indent=4)

@@ -44,6 +44,16 @@ class StageKind(StrEnum):
     OUTPUT = "output"
 
 
+class SourceKind(StrEnum):
+    """What a plan reads (its spec's ``source``). The runtime dispatches on these members;
+    the value is the name the spec and explain use."""
+
+    STREAM = "stream"
+    DETECTOR = "detector"
+    ALERTS = "alerts"
+    REFERENCE = "reference"
+
+
 class PlanShapeError(ValueError):
     """A plan's stages are not in a shape the runtime can run (a compiler bug)."""
 
@@ -196,7 +206,7 @@ class Plan:
     mode: str
     schedule: str | None
     params: tuple[tuple[str, ParamValue], ...]
-    source_kind: str
+    source_kind: SourceKind
     source_view: str
     source_modules: tuple[str, ...]
     time_column: str

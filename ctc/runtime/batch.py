@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctc.compiler.plan import Plan, StageKind
+from ctc.compiler.plan import Plan, SourceKind, StageKind
 from ctc.events import ALERT_FIELDS
 from ctc.runtime.sources import ddl, empty, empty_frame, empty_onchain, read_reference
 
@@ -31,7 +31,7 @@ def dependency_order(plans: Sequence[Plan]) -> list[Plan]:
             raise PlanOrderError(f"{p.module} depends on itself: {' → '.join(trail)}")
         for dep in p.depends_on:
             if dep not in by_module:
-                if p.source_kind == "detector":
+                if p.source_kind == SourceKind.DETECTOR:
                     raise PlanOrderError(
                         f"{p.module} {p.name} reads {dep}'s output; add {dep}'s spec to the run"
                     )
@@ -73,8 +73,8 @@ def register_plans(
     (chain if chain is not None else empty_onchain(spark)).createOrReplaceTempView("chain_events")
     empty(spark, ALERT_FIELDS).createOrReplaceTempView("alerts")
     ordered = dependency_order(plans)
-    read_later = {d for p in ordered if p.source_kind == "detector" for d in p.depends_on}
-    alert_readers = any(p.source_kind == "alerts" for p in ordered)
+    read_later = {d for p in ordered if p.source_kind == SourceKind.DETECTOR for d in p.depends_on}
+    alert_readers = any(p.source_kind == SourceKind.ALERTS for p in ordered)
     alert_views: list[str] = []
     nothing: set[str] = set() if chain is not None else {"chain_events"}  # known to have no rows
     for plan in ordered:
@@ -86,7 +86,7 @@ def register_plans(
             if on_plan:
                 on_plan(plan)
             continue
-        if plan.source_kind == "alerts" and alert_views:
+        if plan.source_kind == SourceKind.ALERTS and alert_views:
             spark.sql(
                 " UNION ALL ".join(f"SELECT * FROM {v}" for v in alert_views)
             ).createOrReplaceTempView("alerts")
@@ -143,9 +143,9 @@ def register_stages(
 def _reads_nothing(plan: Plan, nothing: set[str]) -> bool:
     """Whether ``plan``'s source is known to have no rows: then no stage has any (every
     construct is driven by its source's rows: filters, left joins, lookups, windows)."""
-    if plan.source_kind == "stream":
+    if plan.source_kind == SourceKind.STREAM:
         return plan.source_view in nothing
-    if plan.source_kind == "detector":
+    if plan.source_kind == SourceKind.DETECTOR:
         return bool(plan.depends_on) and all(d in nothing for d in plan.depends_on)
     return False
 

@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctc.compiler.plan import Plan
+from ctc.compiler.plan import Plan, SourceKind
 from ctc.events import ALERT_FIELDS
 from ctc.runtime.batch import dependency_order, register_stages
 from ctc.runtime.sources import empty, empty_onchain
@@ -261,7 +261,7 @@ def run_daily(
     # no batch detector reads the raw on-chain stream (the lake keeps MOD-008's rows)
     empty_onchain(spark).createOrReplaceTempView("chain_events")
     for plan in todo:
-        for dep in plan.depends_on if plan.source_kind == "detector" else ():
+        for dep in plan.depends_on if plan.source_kind == SourceKind.DETECTOR else ():
             up = by_module.get(dep)
             # a batch upstream is computed here, before its reader (dependency order)
             if up is None or up.mode == "batch" or up.output_table in inputs:

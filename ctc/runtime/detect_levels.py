@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from ctc.compiler.plan import Plan, PlanShapeError
+from ctc.compiler.plan import Plan, PlanShapeError, SourceKind
 from ctc.events import ALERT_FIELDS
 from ctc.runtime import asof
 from ctc.runtime.incremental import (
@@ -56,11 +56,11 @@ def _nothing_to_do(
     for held in (ps.buffer, ps.pending) if ps is not None else ():
         if held is not None and held.num_rows:
             return False
-    if plan.source_kind == "stream":
+    if plan.source_kind == SourceKind.STREAM:
         return stream_rows.get(plan.source_view, 1) == 0
-    if plan.source_kind == "detector":
+    if plan.source_kind == SourceKind.DETECTOR:
         return all(d not in done or done[d].arrow["output"].num_rows == 0 for d in plan.depends_on)
-    if plan.source_kind == "alerts":
+    if plan.source_kind == SourceKind.ALERTS:
         return all(
             m not in done or done[m].arrow["alerts"].num_rows == 0 for m in plan.source_modules
         )
@@ -73,9 +73,9 @@ def _arrivals(plan: Plan, gated: GatedBatch, done: dict[str, PlanFrames]) -> lis
     if plan.window is None:
         return []
     tcol = plan.window.time_column
-    if plan.source_kind == "detector":
+    if plan.source_kind == SourceKind.DETECTOR:
         tables = [done[d].arrow["output"] for d in plan.depends_on if d in done]
-    elif plan.source_kind == "alerts":
+    elif plan.source_kind == SourceKind.ALERTS:
         tables = [done[d].arrow["alerts"] for d in plan.source_modules if d in done]
     elif plan.source_view == "trades":
         tables = [gated.passed]
@@ -111,7 +111,7 @@ def plan_levels(plans: Sequence[Plan], early_rows: bool = False) -> list[list[Pl
     for plan in plans:
         levels[depth[plan.module]].append(plan)
     if early_rows and levels:
-        first = [p for p in levels[0] if p.window is None and p.source_kind == "stream"]
+        first = [p for p in levels[0] if p.window is None and p.source_kind == SourceKind.STREAM]
         if first and len(first) < len(levels[0]):
             levels = [first, [p for p in levels[0] if p not in first], *levels[1:]]
     return levels
@@ -242,7 +242,7 @@ class DetectorLevels:
         """Register what ``plan`` reads from the levels before it (their collected rows)
         as views; returns the views its SQL names -> the view that holds them."""
         inputs = {}
-        if plan.source_kind == "alerts":
+        if plan.source_kind == SourceKind.ALERTS:
             view = empty(spark, ALERT_FIELDS)
             for module in plan.source_modules:
                 if module in done:
@@ -254,7 +254,7 @@ class DetectorLevels:
             view.createOrReplaceTempView(inputs["alerts"])
         for dep in plan.depends_on:
             up = next((p for p in self.plans if p.module == dep), None)
-            if up is None or plan.source_kind != "detector":
+            if up is None or plan.source_kind != SourceKind.DETECTOR:
                 continue
             # this batch's rows of the upstream; none when it was skipped (no new rows),
             # never the view an earlier batch left under that name (read twice, they were

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ctc.compiler.plan import Plan, StageKind, WindowPlan
+from ctc.compiler.plan import Plan, SourceKind, StageKind, WindowPlan
 from ctc.runtime import asof
 from ctc.runtime.sources import ddl, empty_frame
 from ctc.runtime.state import PlanState, RunState
@@ -79,7 +79,7 @@ def window_closes(buffer: pa.Table | None, w: WindowPlan, previous: int, close: 
 
 def streams_of(plan: Plan, by_module: dict[str, Plan]) -> set[str]:
     """The source streams (``trades``, ``chain_events``) a plan reads, through its upstreams."""
-    if plan.source_kind == "stream":
+    if plan.source_kind == SourceKind.STREAM:
         return {plan.source_view}
     out: set[str] = set()
     for dep in plan.depends_on:
@@ -146,7 +146,7 @@ def watermarks(
 def _windows_on_detected_at(plan: Plan) -> bool:
     """Whether ``plan`` reads alerts and windows them on their ``detected_at``."""
     return (
-        plan.source_kind == "alerts"
+        plan.source_kind == SourceKind.ALERTS
         and plan.window is not None
         and plan.window.time_column == "detected_at"
     )
