@@ -90,11 +90,12 @@ def _arrivals(plan: Plan, gated: GatedBatch, done: dict[str, PlanFrames]) -> lis
 
 
 def batch_settings(spark: SparkSession) -> None:
-    """Session settings of a micro-batch: no generated code, neither whole stages nor
-    single expressions (interpreted instead), since for a micro-batch's rows compiling
-    costs more than it saves: the Java compiler and then the JVM's JIT over each new
-    class (ADR 0008, fifth revision); and only small Arrow tables made local relations
-    (:data:`LOCAL_RELATION_BYTES`)."""
+    """Session settings of a micro-batch's queries but the gate's
+    (:func:`ctc.runtime.stream_gate.gate_settings`): no generated code, neither whole
+    stages nor single expressions (interpreted instead), since each batch's detector
+    queries are new to Spark and for their rows compiling costs more than it saves: the
+    Java compiler and then the JVM's JIT over each new class (ADR 0008, fifth revision);
+    and only small Arrow tables made local relations (:data:`LOCAL_RELATION_BYTES`)."""
     spark.conf.set("spark.sql.codegen.wholeStage", "false")
     spark.conf.set("spark.sql.codegen.factoryMode", "NO_CODEGEN")
     spark.conf.set("spark.sql.execution.arrow.localRelationThreshold", str(LOCAL_RELATION_BYTES))
