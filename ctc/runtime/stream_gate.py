@@ -85,7 +85,7 @@ def gate_settings(spark: SparkSession) -> None:
     expressions), unlike the detectors' queries (:func:`ctc.runtime.detect_levels.batch_settings`).
     The gate's query is the same every batch, so its classes are compiled once a run and
     then found in Spark's class cache; interpreted, its per-row parsing and checks cost
-    more: the small tier's gate 25–35 % less time over 39k-trade batches (ADR 0008,
+    more: the small tier's gate 20–35 % less time over 39k-trade batches (ADR 0008,
     revision of 2026-12-02)."""
     spark.conf.unset("spark.sql.codegen.wholeStage")
     spark.conf.unset("spark.sql.codegen.factoryMode")
