@@ -175,7 +175,8 @@ class StreamRunner:
         raw = batch.select("value", "source_file", F.monotonically_increasing_id().alias("_order"))
         if self._gate_columns is None:
             self._gate_columns = check_columns(self.rules)
-        gate_settings(batch.sparkSession)
+        if self.options.until_idle:  # throughput first: large batches (gate_settings)
+            gate_settings(batch.sparkSession)
         try:
             gated = gate_batch(raw, self.rules, state.seen, now_us, batch_id, self._gate_columns)
         finally:
