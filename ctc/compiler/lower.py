@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ctc.compiler.passes import PASSES, LoweringContext
-from ctc.compiler.plan import Plan, SourceKind
+from ctc.compiler.plan import Plan
 from ctc.compiler.publish import with_publish
 from ctc.dsl.canonical import spec_version
 from ctc.dsl.errors import SpecErrors
@@ -47,7 +47,7 @@ def plan_of(ctx: LoweringContext) -> Plan:
         mode=spec.mode,
         schedule=spec.schedule,
         params=spec.params,
-        source_kind=SourceKind(spec.source.kind),
+        source_kind=spec.source.kind,
         source_view=src.view,
         source_modules=spec.source.alerts,
         time_column=ctx.time_column or "",

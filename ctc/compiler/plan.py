@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ctc.dsl.model import ParamValue
+from ctc.dsl.model import ParamValue, SourceKind  # SourceKind: the type of Plan.source_kind
 
 
 class StageKind(StrEnum):
@@ -42,16 +42,6 @@ class StageKind(StrEnum):
     WINDOW_ROWS = "window_rows"
     ALERTS = "alerts"
     OUTPUT = "output"
-
-
-class SourceKind(StrEnum):
-    """What a plan reads (its spec's ``source``). The runtime dispatches on these members;
-    the value is the name the spec and explain use."""
-
-    STREAM = "stream"
-    DETECTOR = "detector"
-    ALERTS = "alerts"
-    REFERENCE = "reference"
 
 
 class PlanShapeError(ValueError):

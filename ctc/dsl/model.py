@@ -7,6 +7,7 @@ node it came from, so the compiler can report problems at their line and column.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 from ctc.dsl.durations import Duration
@@ -35,6 +36,16 @@ class Reference:
     columns: tuple[tuple[str, str], ...]
 
 
+class SourceKind(StrEnum):
+    """What a detector reads (its ``source``). Code dispatches on these members; the value
+    is the name the spec and explain use."""
+
+    STREAM = "stream"
+    DETECTOR = "detector"
+    ALERTS = "alerts"
+    REFERENCE = "reference"
+
+
 @dataclass(frozen=True)
 class Source:
     """What a detector reads. Exactly one of the fields is set."""
@@ -45,15 +56,15 @@ class Source:
     reference: Reference | None = None
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> SourceKind:
         """stream, detector, alerts or reference."""
         if self.stream:
-            return "stream"
+            return SourceKind.STREAM
         if self.detector:
-            return "detector"
+            return SourceKind.DETECTOR
         if self.alerts:
-            return "alerts"
-        return "reference"
+            return SourceKind.ALERTS
+        return SourceKind.REFERENCE
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ from ctc.runtime.run_options import RunOptions
 from ctc.runtime.sources import empty_frame
 from ctc.runtime.state import RunState, StateStore
 from ctc.runtime.status import PendingFiles, RunTotals, StatusOutlets, batch_status
-from ctc.runtime.stream_gate import GatedBatch, empty_gate, gate_batch, gate_settings
+from ctc.runtime.stream_gate import GatedBatch, empty_gate, gate_batch
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -175,12 +175,15 @@ class StreamRunner:
         raw = batch.select("value", "source_file", F.monotonically_increasing_id().alias("_order"))
         if self._gate_columns is None:
             self._gate_columns = check_columns(self.rules)
-        if self.options.until_idle:  # throughput first: large batches (gate_settings)
-            gate_settings(batch.sparkSession)
+        # throughput first in a bounded run: the gate's query compiled (batch_settings)
+        compiled = self.options.until_idle
+        if compiled:
+            batch_settings(batch.sparkSession, compiled_gate=True)
         try:
             gated = gate_batch(raw, self.rules, state.seen, now_us, batch_id, self._gate_columns)
         finally:
-            batch_settings(batch.sparkSession)  # the rest of the batch: interpreted
+            if compiled:
+                batch_settings(batch.sparkSession)  # the rest of the batch: interpreted
         if gated.newest_us is not None:
             state.clocks["trades"] = max(
                 state.clocks.get("trades", gated.newest_us), gated.newest_us

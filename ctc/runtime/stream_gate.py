@@ -10,10 +10,11 @@ one Spark job however many rules and counts there are. Conservation is checked e
 (:func:`ctc.runtime.quality.gate_metrics`).
 
 The Spark side holds no value that changes from batch to batch (the processing time is
-applied on the driver), so its generated code is compiled once and reused by every
-later batch. Nothing is cached in Spark: the detectors read the passed rows back from
-the driver's Arrow table (:meth:`GatedBatch.frame`), which costs less than encoding the
-whole classified batch into Spark's cache (ADR 0008).
+applied on the driver), so when it runs compiled (a bounded run:
+:func:`ctc.runtime.detect_levels.batch_settings`) its generated code is compiled once and
+reused by every later batch. Nothing is cached in Spark: the detectors read the passed
+rows back from the driver's Arrow table (:meth:`GatedBatch.frame`), which costs less than
+encoding the whole classified batch into Spark's cache (ADR 0008).
 """
 
 from __future__ import annotations
@@ -78,20 +79,6 @@ class GatedBatch:
         if self._frame is None and self.passed.num_rows:
             self._frame = spark.createDataFrame(self.passed, PASSED_DDL)
         return self._frame
-
-
-def gate_settings(spark: SparkSession) -> None:
-    """Session settings of the gate's query in a bounded run (``--until-idle``, a
-    backlog's large batches): Spark's generated code (whole stages and expressions),
-    unlike the detectors' queries (:func:`ctc.runtime.detect_levels.batch_settings`).
-    The gate's query is the same every batch, so its classes are compiled once a run and
-    then found in Spark's class cache, and its per-row parsing and checks run faster
-    compiled: the small tier's gate 20–35 % less time over 39k-trade batches. A
-    long-running query keeps it interpreted: live, with batches of ~50 trades, its whale
-    alerts' p99 measured 0.2–0.4 s later compiled (most likely the code generated again
-    each batch before the cache finds it) (ADR 0008, revision of 2026-12-02)."""
-    spark.conf.unset("spark.sql.codegen.wholeStage")
-    spark.conf.unset("spark.sql.codegen.factoryMode")
 
 
 def empty_gate() -> GatedBatch:
