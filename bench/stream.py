@@ -147,7 +147,8 @@ def _lean_rate(spark: Any, landing: Path, max_files: int) -> tuple[int, float]:
 
 def _gate_rate(spark: Any, landing: Path, max_files: int) -> tuple[int, float]:
     """The runtime's quality gate alone (``stream_gate.gate_batch``: parse, every check,
-    the rows to the driver as Arrow, the dedupe there), no detector, nothing written."""
+    the rows to the driver as Arrow, the dedupe there), no detector, nothing written;
+    compiled (Spark's defaults), as in a bounded run."""
     from pyspark.sql import functions as F
 
     from ctc.runtime.dedupe import SeenIds
