@@ -67,7 +67,11 @@ def test_the_same_jars_in_another_virtualenv_get_their_own_archive(
 def test_driver_options_keep_the_time_zone() -> None:
     key = "spark.driver.extraJavaOptions"
     joined = _join_options(BASE_CONF[key], "", "-XX:SharedArchiveFile=/a.jsa")
-    assert joined.split() == ["-Duser.timezone=UTC", "-XX:SharedArchiveFile=/a.jsa"]
+    assert joined.split() == [
+        "-Duser.timezone=UTC",
+        "-XX:+UseParallelGC",
+        "-XX:SharedArchiveFile=/a.jsa",
+    ]
 
 
 def test_setup_removes_only_the_archives_no_jvm_can_map(
