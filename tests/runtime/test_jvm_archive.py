@@ -64,7 +64,7 @@ def test_the_same_jars_in_another_virtualenv_get_their_own_archive(
     assert jvm_archive.archive_path() == path  # and the same place names the same one
 
 
-def test_driver_options_keep_the_time_zone() -> None:
+def test_driver_options_keep_the_time_zone_and_the_collector() -> None:
     key = "spark.driver.extraJavaOptions"
     joined = _join_options(BASE_CONF[key], "", "-XX:SharedArchiveFile=/a.jsa")
     assert joined.split() == [
