@@ -27,7 +27,7 @@ BASE_CONF: dict[str, str] = {
     "spark.sql.codegen.cache.maxEntries": "2000",
     "spark.sql.streaming.stateStore.stateSchemaCheck": "true",
     # the parallel collector: G1's write barriers and refinement cost the short, CPU-bound
-    # JVMs of ctc's commands about 10 % of their CPU, a third of it in the JIT (ADR 0022)
+    # JVMs of ctc's commands about a tenth of their CPU, half of it in the JIT (ADR 0022)
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:+UseParallelGC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
