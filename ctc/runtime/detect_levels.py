@@ -10,7 +10,8 @@ plan's state is folded forward (:func:`ctc.runtime.incremental.advance`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,6 +112,30 @@ def batch_settings(spark: SparkSession, compiled_gate: bool = False) -> None:
         spark.conf.set("spark.sql.codegen.wholeStage", "false")
         spark.conf.set("spark.sql.codegen.factoryMode", "NO_CODEGEN")
     spark.conf.set("spark.sql.execution.arrow.localRelationThreshold", str(LOCAL_RELATION_BYTES))
+
+
+#: The session settings :func:`batch_settings` changes.
+_BATCH_SETTINGS = (
+    "spark.sql.codegen.wholeStage",
+    "spark.sql.codegen.factoryMode",
+    "spark.sql.execution.arrow.localRelationThreshold",
+)
+
+
+@contextmanager
+def settings_kept(spark: SparkSession) -> Iterator[None]:
+    """Run a micro-batch on ``spark`` itself (not the query's own session) and give the
+    session back with the settings it had: :func:`batch_settings` is for micro-batches,
+    and a back-test later in the same process keeps Spark's defaults."""
+    before = {key: spark.conf.get(key, None) for key in _BATCH_SETTINGS}
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 def plan_levels(plans: Sequence[Plan], early_rows: bool = False) -> list[list[Plan]]:

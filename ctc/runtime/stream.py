@@ -41,7 +41,7 @@ from ctc.progress import Progress
 from ctc.runtime.batch import dependency_order
 from ctc.runtime.chain_events import CHAIN_FOLDER, ChainFeed
 from ctc.runtime.coverage import Coverage
-from ctc.runtime.detect_levels import DetectorLevels, batch_settings
+from ctc.runtime.detect_levels import DetectorLevels, batch_settings, settings_kept
 from ctc.runtime.gap_records import GapRecords
 from ctc.runtime.hadoop_fs import CheckpointFS
 from ctc.runtime.incremental import (
@@ -296,6 +296,10 @@ class StreamRunner:
         throwaway state and nothing written, before a long-running query starts: the
         JVM's first pass over these plans costs seconds, and it should not delay the
         first real alerts."""
+        with settings_kept(self.spark):
+            self._warm_up()
+
+    def _warm_up(self) -> None:
         t0 = time.perf_counter()
         spark = self.spark
         batch_settings(spark)
@@ -427,4 +431,5 @@ class StreamRunner:
         if flushed:
             return
         empty_batch = empty_frame(self.spark, "value string, source_file string")
-        self.process_batch(empty_batch, latest, flush=True)
+        with settings_kept(self.spark):  # a batch on the runner's own session
+            self.process_batch(empty_batch, latest, flush=True)

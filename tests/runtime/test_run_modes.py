@@ -25,8 +25,13 @@ def test_warm_up_writes_nothing(spark: Any, tmp_path: Path) -> None:
     runner = StreamRunner(
         spark, compile_paths([DETECTORS], with_dependencies=True), opts, say=said.append
     )
+    codegen = ("spark.sql.codegen.wholeStage", "spark.sql.codegen.factoryMode")
+    for key in codegen:
+        spark.conf.unset(key)  # Spark's defaults, as a back-test runs with
     runner.warm_up()
     assert any(m.startswith("warmed up in") for m in said)
+    # the micro-batch settings were the warm-up's only: the session has its defaults back
+    assert [spark.conf.get(key, None) for key in codegen] == [None, None]
     assert runner.state.latest() is None  # no state version committed
     assert runner._memory is None
     con = sqlite3.connect(tmp_path / "alerts.db")
