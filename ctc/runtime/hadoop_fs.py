@@ -7,7 +7,9 @@ file system Hadoop knows. A plain path is taken as a local folder (``file://``).
 Writes are whole files: :meth:`CheckpointFS.write_bytes` writes a hidden temporary
 file and renames it into place. On a local or HDFS file system the rename is atomic;
 on S3 the temporary object is complete before the copy, so a reader sees the old file
-or the whole new one, never a part.
+or the whole new one, never a part. A file that nothing reads until a later write
+commits it (a state version's tables, before the version's marker) is written in place
+with :meth:`CheckpointFS.write_new`: no temporary file, and on S3 no copy.
 """
 
 from __future__ import annotations
@@ -84,6 +86,15 @@ class CheckpointFS:
             self._fs.delete(final, False)
         if not self._fs.rename(tmp, final):
             raise OSError(f"could not rename {tmp} to {final}")
+
+    def write_new(self, rel: str, data: bytes) -> None:
+        """Write ``data`` as file ``rel`` in place, for a file no reader opens until a
+        later :meth:`write_bytes` commits it: a crash may leave it partly written."""
+        out = self._fs.create(self._path(rel), True)
+        try:
+            out.write(bytearray(data))
+        finally:
+            out.close()
 
     def delete(self, rel: str) -> None:
         """Delete file or folder ``rel`` (recursively); no error when it is missing."""

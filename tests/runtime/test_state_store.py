@@ -76,6 +76,22 @@ def test_a_replayed_batch_overwrites_its_version(spark: Any, tmp_path: Path) -> 
     assert "second-try" in final.seen.ids and "first-try" not in final.seen.ids
 
 
+def test_a_version_cut_short_before_its_marker_is_never_read(spark: Any, tmp_path: Path) -> None:
+    # a version's tables are written in place (no temporary file, no rename: on S3 a
+    # copy each); only the marker, written last, makes them readable
+    store = StateStore(CheckpointFS(spark, tmp_path / "ckpt"), HOUR_US)
+    t0 = 1_700_000_000_000_000
+    store.commit(0, _state(store, ["a"], t0))
+    folder = tmp_path / "ckpt" / "state" / "v000000000001"
+    store.fs.write_new("state/v000000000001/MOD-001.buffer.parquet", b"cut short by a crash")
+    assert folder.is_dir() and not (folder.parent / "v000000000001.json").exists()
+    assert store.latest() == 0 and store.load_before(2).version == 0
+    again = store.load_before(1)
+    store.commit(1, again)  # the replay writes the whole version over what was left
+    assert store.load(1).plan("MOD-001").buffer == _state(store, ["a"], t0).plan("MOD-001").buffer
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".") and "tmp" in p.name]
+
+
 def test_stream_with_a_file_uri_checkpoint_resumes(spark: Any, tmp_path: Path) -> None:
     trades = tmp_path / "trades.jsonl"
     simulate(0.5, trades, seed=9)
