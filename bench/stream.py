@@ -10,11 +10,13 @@ micro-batch, so batches of about 39k trades. Prints:
     count in foreachBatch), same micro-batches;
   * the small tier sustained (quality gate, three detectors, hot store, lake, state),
     and its ratio to the bare source (target >= 0.5), each the first run of its kind in
-    the JVM; then both again in the now warm JVM (what a long-running query sustains
+    the JVM; issue 8's lean micro-batch shape (parse, filter, dedupe, one cache, two
+    small collects; nothing written) run the same way, after the bare source in a fresh
+    JVM of its own, as the reference of what a micro-batch can reach here cold; then
+    both again in the now warm JVM (what a long-running query sustains
     once the JIT has compiled both: the bare source gains more), and beside them two
-    references in the warm JVM: issue 8's lean micro-batch shape (parse, filter, dedupe,
-    one cache, two small collects; nothing written) and the runtime's quality gate
-    alone, each as a ratio to the warm bare source;
+    references in the warm JVM: the lean shape and the runtime's quality gate alone,
+    each as a ratio to the warm bare source;
   * every streaming detector of the large tier against the whale detector alone
     (target >= 0.5);
   * the fixed cost: `ctc run --until-idle` over 10 events, as a whole process;
@@ -360,6 +362,25 @@ def _jvm_peak_mib(spark: Any) -> int:
     return 0
 
 
+def _lean_cold(copies: int, max_files: int) -> None:
+    """Print the lean reference against the bare source, both cold: first after the bare
+    source in a fresh JVM, as the small tier runs in :func:`main`."""
+    from ctc.runtime.spark import get_spark
+
+    spark = get_spark("ctc-bench-lean-cold")
+    with tempfile.TemporaryDirectory(prefix="ctc-bench-lean-") as tmp:
+        base = Path(tmp)
+        for name in ("bare", "lean"):
+            publish_real_copies(base / name / "landing", copies=copies)
+        n_bare, t_bare = _bare_rate(spark, base / "bare" / "landing", max_files)
+        n_lean, t_lean = _lean_rate(spark, base / "lean" / "landing", max_files)
+    bare, lean = n_bare / t_bare, n_lean / t_lean
+    print(
+        f"  reference, cold:          lean micro-batch (issue 8's shape) {lean:,.0f} "
+        f"events/s, bare {bare:,.0f} events/s, in a fresh JVM: ratio {lean / bare:.2f}"
+    )
+
+
 def main() -> None:
     """Print the streaming figures."""
     ap = argparse.ArgumentParser(description=__doc__)
@@ -368,10 +389,19 @@ def main() -> None:
     ap.add_argument("--live-seconds", type=float, default=120.0)
     ap.add_argument("--live-rate", type=int, default=200, help="trades per second, live")
     ap.add_argument(
-        "--skip", default="", help="comma list of phases to skip: warm,tiers,fixed,live"
+        "--skip", default="", help="comma list of phases to skip: cold,warm,tiers,fixed,live"
+    )
+    ap.add_argument(
+        "--lean-cold",
+        action="store_true",
+        help="only the cold references: the bare source, then the lean micro-batch, in a "
+        "fresh JVM (run by the bench itself in a process of its own)",
     )
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    if args.lean_cold:
+        _lean_cold(args.copies, args.max_files)
+        return
 
     from ctc.runtime.spark import get_spark
 
@@ -395,6 +425,24 @@ def main() -> None:
             f"({t_small:.1f} s, {batches} batches)"
         )
         out.append(f"ratio small tier / bare:    {small / bare:.2f}   (target >= 0.5)")
+        if "cold" not in skip:
+            # issue 8's lean shape as the small tier ran: first after the bare source in
+            # a JVM of its own (the small tier's figure above is the same order)
+            cold = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--lean-cold",
+                    "--copies",
+                    str(args.copies),
+                    "--max-files",
+                    str(args.max_files),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            out.append(cold.stdout.rstrip())
         if "warm" not in skip:
             # both again in the same JVM, now warm: what a long-running query sustains
             n_bare2, t_bare2 = _bare_rate(spark, base / "bare2" / "landing", args.max_files)
