@@ -205,8 +205,8 @@ class StateStore:
         files: dict[str, str] = {}
 
         def put(name: str, table: pa.Table) -> None:
-            # read only once the marker names this version: written in place (on S3, no
-            # copy a table a batch); a crash before the marker leaves a folder never read
+            # read only once the marker names this version, so written in place (on S3 a
+            # rename is a copy); a crash before the marker leaves a folder never read
             files[name] = f"{name}.parquet"
             self.fs.write_new(f"{folder}/{name}.parquet", _parquet(table))
 
