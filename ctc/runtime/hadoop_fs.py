@@ -34,14 +34,16 @@ class CheckpointFS:
 
     def __init__(self, spark: SparkSession, root: str | Path) -> None:
         jvm: Any = spark.sparkContext._jvm
-        self._jvm = jvm
+        # the classes once: each ``jvm.org.apache…`` lookup is a call into the JVM per name
+        self._Path = jvm.org.apache.hadoop.fs.Path
+        self._IOUtils = jvm.org.apache.commons.io.IOUtils
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()
         self.root = to_uri(root)
-        self._root_path = jvm.org.apache.hadoop.fs.Path(self.root)
+        self._root_path = self._Path(self.root)
         self._fs = self._root_path.getFileSystem(self._conf)
 
     def _path(self, rel: str) -> Any:
-        return self._jvm.org.apache.hadoop.fs.Path(f"{self.root}/{rel}" if rel else self.root)
+        return self._Path(f"{self.root}/{rel}" if rel else self.root)
 
     def uri(self, rel: str = "") -> str:
         """The URI of ``rel`` under the root."""
@@ -68,7 +70,7 @@ class CheckpointFS:
         """The whole content of file ``rel``."""
         stream = self._fs.open(self._path(rel))
         try:
-            return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+            return bytes(self._IOUtils.toByteArray(stream))
         finally:
             stream.close()
 
@@ -76,7 +78,7 @@ class CheckpointFS:
         """Write ``data`` as file ``rel``, replacing it whole (temporary file + rename)."""
         final = self._path(rel)
         parent = final.getParent()
-        tmp = self._jvm.org.apache.hadoop.fs.Path(parent, f".{final.getName()}.tmp")
+        tmp = self._Path(parent, f".{final.getName()}.tmp")
         out = self._fs.create(tmp, True)
         try:
             out.write(bytearray(data))

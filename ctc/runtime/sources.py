@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ctc.events import ONCHAIN_EVENT_FIELDS, TRADE_REQUIRED_FIELDS
 
@@ -78,10 +79,15 @@ def empty_frame(spark: SparkSession, schema: str) -> DataFrame:
 
     jvm = spark._jvm
     assert jvm is not None
-    jschema = jvm.org.apache.spark.sql.types.StructType.fromDDL(schema)
-    return DataFrame(
-        spark._jsparkSession.createDataFrame(jvm.java.util.ArrayList(), jschema), spark
-    )
+    if jvm not in _JVM_CLASSES:  # each ``jvm.org.apache…`` lookup is a call per name
+        _JVM_CLASSES[jvm] = (jvm.org.apache.spark.sql.types.StructType, jvm.java.util.ArrayList)
+    struct_type, array_list = _JVM_CLASSES[jvm]
+    jschema = struct_type.fromDDL(schema)
+    return DataFrame(spark._jsparkSession.createDataFrame(array_list(), jschema), spark)
+
+
+#: per JVM (py4j's view of it): the classes :func:`empty_frame` calls
+_JVM_CLASSES: weakref.WeakKeyDictionary[Any, tuple[Any, Any]] = weakref.WeakKeyDictionary()
 
 
 def empty(spark: SparkSession, fields: Mapping[str, str]) -> DataFrame:
