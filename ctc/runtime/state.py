@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -119,7 +120,15 @@ class StateStore:
         self.full_every = full_every
         #: version -> the version holding its full set of dedupe ids (read once each)
         self._bases: dict[int, int] = {}
+        self._pool: ThreadPoolExecutor | None = None
         fs.mkdirs("state")
+
+    def _writers(self) -> ThreadPoolExecutor:
+        """The threads that write a version's tables (kept: each holds its connection to
+        the JVM)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ctc-state")
+        return self._pool
 
     def _versions(self) -> list[int]:
         """Committed versions (those whose marker file exists), oldest first."""
@@ -202,22 +211,25 @@ class StateStore:
         if self.fs.exists(marker):
             self.fs.delete(marker)  # a replayed batch: uncommit, then rewrite
         self.fs.delete(folder)
-        files: dict[str, str] = {}
-
-        def put(name: str, table: pa.Table) -> None:
-            # read only once the marker names this version, so written in place (on S3 a
-            # rename is a copy); a crash before the marker leaves a folder never read
-            files[name] = f"{name}.parquet"
-            self.fs.write_new(f"{folder}/{name}.parquet", _parquet(table))
-
+        tables: dict[str, pa.Table] = {}
         for module, p in state.plans.items():
             for name in PLAN_TABLES:
                 table = getattr(p, name)
                 if table is not None:
-                    put(f"{module}.{name}", table)
+                    tables[f"{module}.{name}"] = table
         if state.market is not None:
-            put("market", state.market)
-        put("seen", state.seen.full_table() if full else state.seen.delta_table())
+            tables["market"] = state.market
+        tables["seen"] = state.seen.full_table() if full else state.seen.delta_table()
+        files = {name: f"{name}.parquet" for name in tables}
+
+        def put(name: str) -> None:
+            # read only once the marker names this version, so written in place (on S3 a
+            # rename is a copy); a crash before the marker leaves a folder never read
+            self.fs.write_new(f"{folder}/{files[name]}", _parquet(tables[name]))
+
+        # at once: each file is mostly a wait on the JVM (0.04-0.07 s for the small tier's
+        # seven, against 0.07-0.13 s one after another); the first failure is raised here
+        list(self._writers().map(put, tables))
         meta: dict[str, Any] = {
             "version": version,
             "flushed": state.flushed,
