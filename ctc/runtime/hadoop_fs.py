@@ -79,11 +79,7 @@ class CheckpointFS:
         final = self._path(rel)
         parent = final.getParent()
         tmp = self._Path(parent, f".{final.getName()}.tmp")
-        out = self._fs.create(tmp, True)
-        try:
-            out.write(bytearray(data))
-        finally:
-            out.close()
+        self._create(tmp, data)
         if self._fs.exists(final):
             self._fs.delete(final, False)
         if not self._fs.rename(tmp, final):
@@ -92,7 +88,11 @@ class CheckpointFS:
     def write_new(self, rel: str, data: bytes) -> None:
         """Write ``data`` as file ``rel`` in place, for a file no reader opens until a
         later :meth:`write_bytes` commits it: a crash may leave it partly written."""
-        out = self._fs.create(self._path(rel), True)
+        self._create(self._path(rel), data)
+
+    def _create(self, path: Any, data: bytes) -> None:
+        """Write ``data`` as the Hadoop ``path``, replacing what is there."""
+        out = self._fs.create(path, True)
         try:
             out.write(bytearray(data))
         finally:
