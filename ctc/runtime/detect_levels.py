@@ -105,21 +105,23 @@ def batch_settings(spark: SparkSession, compiled_gate: bool = False) -> None:
     it interpreted: live, with batches of ~50 trades, its whale alerts' p99 measured
     0.2–0.4 s later compiled (most likely the code generated again each batch before the
     cache finds it) (ADR 0008, revision of 2026-12-02)."""
-    if compiled_gate:
-        spark.conf.unset("spark.sql.codegen.wholeStage")
-        spark.conf.unset("spark.sql.codegen.factoryMode")
-    else:
-        spark.conf.set("spark.sql.codegen.wholeStage", "false")
-        spark.conf.set("spark.sql.codegen.factoryMode", "NO_CODEGEN")
-    spark.conf.set("spark.sql.execution.arrow.localRelationThreshold", str(LOCAL_RELATION_BYTES))
+    for key, interpreted in _INTERPRETED.items():
+        if compiled_gate:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, interpreted)
+    spark.conf.set(_LOCAL_RELATION, str(LOCAL_RELATION_BYTES))
 
 
-#: The session settings :func:`batch_settings` changes.
-_BATCH_SETTINGS = (
-    "spark.sql.codegen.wholeStage",
-    "spark.sql.codegen.factoryMode",
-    "spark.sql.execution.arrow.localRelationThreshold",
-)
+#: What :func:`batch_settings` sets: the generated-code settings (to run interpreted)...
+_INTERPRETED = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
+#: ... and the size up to which an Arrow table becomes a local relation.
+_LOCAL_RELATION = "spark.sql.execution.arrow.localRelationThreshold"
+#: The session settings :func:`batch_settings` changes (:func:`settings_kept` restores).
+_BATCH_SETTINGS = (*_INTERPRETED, _LOCAL_RELATION)
 
 
 @contextmanager
