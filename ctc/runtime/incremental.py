@@ -203,7 +203,14 @@ def _state_view(
 ) -> str:
     """Register ``plan``'s state ``table`` (buffer, history) of the committed version as
     a view; returns the view's name. A small table is taken from the driver's copy (a
-    local relation, no file to list or read), a larger one from the committed file."""
+    local relation, no file to list or read), a larger one from the committed file.
+
+    Either way its rows reach Spark in one partition, in the table's order: a window's
+    sum of doubles depends on the order its rows are added in, and the first batch after
+    a restart reads the table from the file where the same process would have used its
+    copy (whose size, as Arrow counts it, differs a little, so the two sides of the
+    threshold can swap), so one partition keeps a replayed window's sums the same to the
+    last digit."""
     view = f"__ctc_{plan.module.replace('-', '_')}__{table}"
     schema = ddl(dict(columns))
     held: pa.Table | None = getattr(state.plan(plan.module), table)
@@ -212,7 +219,8 @@ def _state_view(
     elif held.nbytes <= LOCAL_RELATION_BYTES:
         frame = spark.createDataFrame(held, schema)
     else:
-        frame = state.frame(spark, f"{plan.module}.{table}", schema).coalesce(1)
+        frame = state.frame(spark, f"{plan.module}.{table}", schema)
+    frame = frame.coalesce(1)
     frame.createOrReplaceTempView(view)
     return view
 
