@@ -112,6 +112,7 @@ def run_demo(opts: DemoOptions) -> None:
     from ctc.runtime.spark import get_spark, stop_spark
     from ctc.runtime.stream import RunOptions, StreamRunner
     from ctc.simulate import simulate
+    from ctc.sinks.lake.factory import preload_lake
     from ctc.sinks.stores.factory import open_store
 
     progress = Progress()
@@ -158,6 +159,7 @@ def run_demo(opts: DemoOptions) -> None:
     )
     progress.stage("starting Spark (local)")
     started = time.perf_counter()
+    preload_lake(options.lake)  # while the JVM starts
     spark = get_spark("ctc-demo")
     spark_seconds = time.perf_counter() - started
     runner = StreamRunner(spark, plans, options, progress, progress)

@@ -299,7 +299,7 @@ def run_command(
     from ctc.runtime.run_summary import check_landing, input_verdict, summary_lines
     from ctc.runtime.spark import get_spark
     from ctc.runtime.stream import RunOptions, StreamRunner
-    from ctc.sinks.lake.factory import parse_lake_url
+    from ctc.sinks.lake.factory import parse_lake_url, preload_lake
 
     target = parse_lake_url(lake)  # a bad URL fails here, before Spark starts
     specs = list(paths) or tier_specs(detectors_dir, tier)
@@ -328,6 +328,7 @@ def run_command(
         f"{plural(len(plans), 'detector')} compiled; starting Spark; reading {source or landing}"
     )
     progress.stage("starting Spark")
+    preload_lake(lake)  # while the JVM starts
     spark = get_spark("ctc-run", conf=target.spark_conf())
     runner = StreamRunner(spark, plans, options, progress, progress)
     runner.run()
