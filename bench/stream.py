@@ -1,6 +1,7 @@
 """Figures of `ctc run` (the streaming runtime), each against a bare baseline of the same run.
 
 Run: .venv/bin/python bench/stream.py [--copies 16] [--max-files 8] [--live-seconds 120]
+     [--ladder] [--skip cold,warm,tiers,fixed,live]
 
 Input: the real Binance BTCUSDT recording in ../shared/data/real, copied 16 times 6
 minutes apart, as binance and as coinbase, in 64 files (bench/inputs.py); 8 files a
@@ -12,7 +13,9 @@ micro-batch, so batches of about 39k trades. Prints:
     and its ratio to the bare source (target >= 0.5), each the first run of its kind in
     the JVM; issue 8's lean micro-batch shape (parse, filter, dedupe, one cache, two
     small collects; nothing written) run the same way, after the bare source in a fresh
-    JVM of its own, as the reference of what a micro-batch can reach here cold; then
+    JVM of its own, as the reference of what a micro-batch can reach here cold (with
+    ``--ladder`` also the steps from the gate alone towards the small tier: the gate,
+    + the rows back into Spark, + two simple jobs, each the same way); then
     both again in the now warm JVM (what a long-running query sustains
     once the JIT has compiled both: the bare source gains more), and beside them two
     references in the warm JVM: the lean shape and the runtime's quality gate alone,
@@ -147,13 +150,25 @@ def _lean_rate(spark: Any, landing: Path, max_files: int) -> tuple[int, float]:
     return total[0], seconds
 
 
-def _gate_rate(spark: Any, landing: Path, max_files: int) -> tuple[int, float]:
+#: The steps of the cold ladder (``--ladder``), each adding to the one before it, up to
+#: the small tier: where a cold run loses against the bare source.
+LADDER = {
+    "gate": "the quality gate alone (parse, every check, rows to the driver, dedupe)",
+    "back": "+ the passed rows sent back into Spark and counted",
+    "aggs": "+ two simple jobs over them (60 s sum per key, rows over $100K)",
+}
+
+
+def _gate_rate(spark: Any, landing: Path, max_files: int, then: str = "gate") -> tuple[int, float]:
     """The runtime's quality gate alone (``stream_gate.gate_batch``: parse, every check,
     the rows to the driver as Arrow, the dedupe there), no detector, nothing written;
-    compiled (Spark's defaults), as in a bounded run."""
+    compiled (Spark's defaults), as in a bounded run. ``then``: a later step of
+    :data:`LADDER` run after it in each micro-batch, with a micro-batch's detector
+    settings (``detect_levels.batch_settings``)."""
     from pyspark.sql import functions as F
 
     from ctc.runtime.dedupe import SeenIds
+    from ctc.runtime.detect_levels import batch_settings, settings_kept
     from ctc.runtime.quality import check_columns
     from ctc.runtime.quality_rules import load_rules
     from ctc.runtime.stream_gate import gate_batch
@@ -170,7 +185,19 @@ def _gate_rate(spark: Any, landing: Path, max_files: int) -> tuple[int, float]:
             F.monotonically_increasing_id().alias("_order"),
         )
         now_us = int(time.time() * 1_000_000)
-        total[0] += gate_batch(raw, rules, seen, now_us, batch_id, columns).metrics["processed"]
+        gated = gate_batch(raw, rules, seen, now_us, batch_id, columns)
+        total[0] += gated.metrics["processed"]
+        rows = gated.frame(df.sparkSession) if then != "gate" else None
+        if rows is None:
+            return
+        with settings_kept(df.sparkSession):
+            batch_settings(df.sparkSession)
+            if then == "back":
+                rows.count()
+                return
+            window = F.window("timestamp", "60 seconds")
+            rows.groupBy("symbol", "exchange", window).agg(F.sum("quote_volume")).toArrow()
+            rows.where("quote_volume > 100000").toArrow()
 
     seconds = _stream_seconds(spark, landing, max_files, each)
     return total[0], seconds
@@ -362,23 +389,49 @@ def _jvm_peak_mib(spark: Any) -> int:
     return 0
 
 
-def _lean_cold(copies: int, max_files: int) -> None:
-    """Print the lean reference against the bare source, both cold: first after the bare
-    source in a fresh JVM, as the small tier runs in :func:`main`."""
+def _cold_reference(step: str, copies: int, max_files: int) -> None:
+    """Print a reference against the bare source, both cold: first after the bare source
+    in a fresh JVM, as the small tier runs in :func:`main`. ``step``: ``lean`` (issue
+    8's lean micro-batch shape) or a step of :data:`LADDER`."""
     from ctc.runtime.spark import get_spark
 
-    spark = get_spark("ctc-bench-lean-cold")
-    with tempfile.TemporaryDirectory(prefix="ctc-bench-lean-") as tmp:
+    spark = get_spark(f"ctc-bench-cold-{step}")
+    with tempfile.TemporaryDirectory(prefix="ctc-bench-cold-") as tmp:
         base = Path(tmp)
-        for name in ("bare", "lean"):
+        for name in ("bare", step):
             publish_real_copies(base / name / "landing", copies=copies)
         n_bare, t_bare = _bare_rate(spark, base / "bare" / "landing", max_files)
-        n_lean, t_lean = _lean_rate(spark, base / "lean" / "landing", max_files)
-    bare, lean = n_bare / t_bare, n_lean / t_lean
+        if step == "lean":
+            n, t = _lean_rate(spark, base / step / "landing", max_files)
+            label = "lean micro-batch (issue 8's shape)"
+        else:
+            n, t = _gate_rate(spark, base / step / "landing", max_files, then=step)
+            label = LADDER[step]
+    bare, rate = n_bare / t_bare, n / t
     print(
-        f"  reference, cold:          lean micro-batch (issue 8's shape) {lean:,.0f} "
-        f"events/s, bare {bare:,.0f} events/s, in a fresh JVM: ratio {lean / bare:.2f}"
+        f"  reference, cold:          {label} {rate:,.0f} events/s, bare {bare:,.0f} "
+        f"events/s, in a fresh JVM: ratio {rate / bare:.2f}"
     )
+
+
+def _cold_in_process(step: str, copies: int, max_files: int) -> str:
+    """:func:`_cold_reference` run by this script in a process (a JVM) of its own."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--cold-reference",
+            step,
+            "--copies",
+            str(copies),
+            "--max-files",
+            str(max_files),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.rstrip()
 
 
 def main() -> None:
@@ -392,15 +445,21 @@ def main() -> None:
         "--skip", default="", help="comma list of phases to skip: cold,warm,tiers,fixed,live"
     )
     ap.add_argument(
-        "--lean-cold",
+        "--ladder",
         action="store_true",
-        help="only the cold references: the bare source, then the lean micro-batch, in a "
-        "fresh JVM (run by the bench itself in a process of its own)",
+        help="also the cold ladder: the gate alone, + the rows back into Spark, + two simple "
+        "jobs, each after the bare source in a fresh JVM (where a cold run loses)",
+    )
+    ap.add_argument(
+        "--cold-reference",
+        choices=["lean", *LADDER],
+        help="only one cold reference against the bare source, in this process's fresh JVM "
+        "(the bench runs it so, in a process of its own)",
     )
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    if args.lean_cold:
-        _lean_cold(args.copies, args.max_files)
+    if args.cold_reference:
+        _cold_reference(args.cold_reference, args.copies, args.max_files)
         return
 
     from ctc.runtime.spark import get_spark
@@ -428,21 +487,9 @@ def main() -> None:
         if "cold" not in skip:
             # issue 8's lean shape as the small tier ran: first after the bare source in
             # a JVM of its own (the small tier's figure above is the same order)
-            cold = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--lean-cold",
-                    "--copies",
-                    str(args.copies),
-                    "--max-files",
-                    str(args.max_files),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            out.append(cold.stdout.rstrip())
+            out.append(_cold_in_process("lean", args.copies, args.max_files))
+            for step in LADDER if args.ladder else ():
+                out.append(_cold_in_process(step, args.copies, args.max_files))
         if "warm" not in skip:
             # both again in the same JVM, now warm: what a long-running query sustains
             n_bare2, t_bare2 = _bare_rate(spark, base / "bare2" / "landing", args.max_files)
