@@ -12,7 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from ctc.cli import main
-from ctc.sinks.lake.factory import LakeTarget, LakeUrlError, open_lake, parse_lake_url
+from ctc.sinks.lake.factory import (
+    LakeTarget,
+    LakeUrlError,
+    open_lake,
+    parse_lake_url,
+    preload_lake,
+)
 from ctc.sinks.lake.local import LocalLake
 from ctc.sinks.lake.spark_catalog import describe_partitioning_rows
 from ctc.sinks.lake.spark_conf import ICEBERG_PACKAGES, session_keys
@@ -126,6 +132,19 @@ def test_open_lake_local_and_spark_needs_a_session(tmp_path: Path) -> None:
     assert isinstance(lake, LocalLake) and not lake.writes_frames
     with pytest.raises(LakeUrlError, match="pass a session"):
         open_lake("glue://ctc?warehouse=s3://bkt/p")
+
+
+def test_preload_imports_the_local_lake_in_a_thread_and_only_for_it(tmp_path: Path) -> None:
+    import sys
+
+    thread = preload_lake(tmp_path / "lake")
+    assert thread is not None and thread.daemon
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert {"pyiceberg.catalog.sql", "pyiceberg.io.pyarrow"} <= set(sys.modules)
+    assert not (tmp_path / "lake").exists()  # imports only: nothing opened or created
+    assert preload_lake("none") is None
+    assert preload_lake("glue://ctc?warehouse=s3://bucket/lake") is None
 
 
 def test_ctc_run_rejects_a_bad_lake_url_in_one_line_before_spark() -> None:
