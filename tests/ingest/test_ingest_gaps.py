@@ -33,7 +33,12 @@ async def _cut_replay(
     speed: float = 0.0,
 ) -> tuple[MemorySink, IngestMetrics, CuttingProxy]:
     """Replay ``rec`` through a proxy that cuts; ``speed`` > 0 paces the frames, so that a
-    cut loses only what is in flight (at max speed the socket buffers hold the rest)."""
+    cut loses only what is in flight (at max speed the socket buffers hold the rest).
+
+    The server resumes from the frames it has *sent*, and it notices a cut only some time
+    after it. So a connection uses up about that time's worth of frames (about 100 ms here),
+    and on a slow machine more: the pace must leave enough frames for every cut. At 20×
+    (0.05 ms a frame) four connections once used up all 3,000 frames of a five-cut test."""
     sink = MemorySink()
     server = await ReplayServer(rec, history=history, speed=speed).start()
     proxy = await CuttingProxy(server.port, cut_after=cut_after, cuts=cuts).start()
@@ -81,7 +86,7 @@ def test_abrupt_cuts_of_a_real_recording_lose_no_trade(tmp_path: Path) -> None:
 def test_every_cut_of_a_trade_only_stream_is_a_backfilled_gap(tmp_path: Path) -> None:
     rec = load_recording(write_gz(tmp_path / "t.gz", binance_lines("BTCUSDT", range(1, 3001))))
     sink, metrics, proxy = asyncio.run(
-        _cut_replay(rec, tmp_path / "gaps", cuts=5, cut_after=3_000, speed=20)
+        _cut_replay(rec, tmp_path / "gaps", cuts=5, cut_after=3_000, speed=1)
     )
     ids = [int(e["event_id"].rsplit(":", 1)[1]) for e in sink.events]
     assert proxy.cuts_done == 5
@@ -96,7 +101,7 @@ def test_every_cut_of_a_trade_only_stream_is_a_backfilled_gap(tmp_path: Path) ->
 def test_a_gap_the_history_cannot_fill_is_recorded(tmp_path: Path) -> None:
     rec = load_recording(write_gz(tmp_path / "t.gz", binance_lines("ETHUSDT", range(500, 2500))))
     sink, metrics, _ = asyncio.run(
-        _cut_replay(rec, tmp_path / "gaps", cuts=3, cut_after=3_000, history=False, speed=20)
+        _cut_replay(rec, tmp_path / "gaps", cuts=3, cut_after=3_000, history=False, speed=2)
     )
     got = {int(e["event_id"].rsplit(":", 1)[1]) for e in sink.events}
     lost = set(range(500, 2500)) - got
@@ -125,7 +130,7 @@ def test_coinbase_gaps_are_filled_page_by_page(
     path = tmp_path / "COINBASE.cb.0"
     path.write_text("".join(coinbase_lines("BTC-USD", range(10_000, 12_000))))
     sink, metrics, proxy = asyncio.run(
-        _cut_replay(load_recording(path), tmp_path / "gaps", cuts=3, cut_after=3_000, speed=20)
+        _cut_replay(load_recording(path), tmp_path / "gaps", cuts=3, cut_after=3_000, speed=2)
     )
     ids = sorted(int(e["event_id"].rsplit(":", 1)[1]) for e in sink.events)
     assert proxy.cuts_done == 3
