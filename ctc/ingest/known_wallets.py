@@ -206,7 +206,7 @@ def merge(sources: Sequence[tuple[Path, Iterable[Row]]]) -> tuple[list[Row], lis
 def write_table(rows: Sequence[Row], target: Path) -> None:
     """Write ``rows`` as the CSV the specs read, atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # two writers never share it
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
