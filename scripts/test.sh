@@ -26,7 +26,7 @@ fi
 .venv/bin/ruff check ctc tests bench
 .venv/bin/mypy
 # two worker processes, a test file each at a time (its fixtures stay together): on 2
-# cores the suite takes about 0.8 of its time in one process, since one process leaves a
-# third of the CPU idle (JVM starts, subprocess runs, Python work). CTC_TEST_WORKERS=0,
+# cores the suite takes about 0.8 of its time in one process, which keeps the CPU only 75 %
+# busy (JVM starts, subprocess runs, Python work). CTC_TEST_WORKERS=0,
 # or `-n 0` among the arguments, runs it in this process (for -x, --pdb, a quiet machine).
 .venv/bin/python -m pytest -n "${CTC_TEST_WORKERS:-2}" --dist loadfile "$@"
