@@ -207,11 +207,15 @@ def write_table(rows: Sequence[Row], target: Path) -> None:
     """Write ``rows`` as the CSV the specs read, atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # two writers never share it
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, target)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a per-process name is not overwritten by a later run
+        raise
 
 
 def load_labels(detectors_dir: Path, sources: Sequence[Path] = ()) -> LoadResult:

@@ -38,7 +38,8 @@ async def _cut_replay(
     The server resumes from the frames it has *sent*, and it notices a cut only some time
     after it. So a connection uses up about that time's worth of frames (about 100 ms here),
     and on a slow machine more: the pace must leave enough frames for every cut. At 20×
-    (0.05 ms a frame) four connections once used up all 3,000 frames of a five-cut test."""
+    (0.05 ms a frame) a five-cut test once saw four cuts: the server reached the end of its
+    3,000 frames first."""
     sink = MemorySink()
     server = await ReplayServer(rec, history=history, speed=speed).start()
     proxy = await CuttingProxy(server.port, cut_after=cut_after, cuts=cuts).start()

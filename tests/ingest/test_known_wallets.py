@@ -12,7 +12,13 @@ from click.testing import CliRunner
 
 from ctc.cli import main
 from ctc.dsl.references import resolve_reference
-from ctc.ingest.known_wallets import KNOWN_WALLETS, LabelSourceError, ensure_labels, load_labels
+from ctc.ingest.known_wallets import (
+    KNOWN_WALLETS,
+    LabelSourceError,
+    ensure_labels,
+    load_labels,
+    write_table,
+)
 
 A = "0x" + "a1" * 20
 B = "0x" + "b2" * 20
@@ -139,3 +145,13 @@ def test_a_missing_table_names_the_command(tmp_path: Path) -> None:
     d = _detectors(tmp_path)
     with pytest.raises(ValueError, match="ctc labels load"):
         resolve_reference(d, KNOWN_WALLETS)
+
+
+def test_a_failed_write_leaves_the_table_and_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "labels" / "known_wallets.csv"
+    write_table([{"address": A, "name": "A", "family": "f", "type": "account"}], target)
+    before = target.read_bytes()
+    with pytest.raises(ValueError):  # a field the table has no column for
+        write_table([{"address": B, "name": "B", "family": "f", "type": "x", "oops": "1"}], target)
+    assert target.read_bytes() == before
+    assert [p.name for p in target.parent.iterdir()] == ["known_wallets.csv"]
