@@ -73,8 +73,12 @@ def qualify(tree: exp.Expr, alias: str, own: Mapping[str, str]) -> exp.Expr:
 
 
 def _listed(items: list[str]) -> list[str]:
-    """``items`` one per indented line, comma-separated."""
-    return [f"{INDENT}{item}{',' if i < len(items) - 1 else ''}" for i, item in enumerate(items)]
+    """``items`` one per indented line (an item's own later lines indented with it),
+    comma-separated."""
+    return [
+        INDENT + item.replace("\n", "\n" + INDENT) + ("," if i < len(items) - 1 else "")
+        for i, item in enumerate(items)
+    ]
 
 
 def select(

@@ -1,6 +1,7 @@
 """The lookup pass: the last value of another source at or before a time.
 
-In batch the stage joins the whole looked-up stream. In the stream (``mode: streaming``)
+In batch the stage reads the whole looked-up stream, in one ordered pass per run of
+lookups on the same keys (:func:`_stage`). In the stream (``mode: streaming``)
 the same SQL runs over the rows whose lookup times the looked-up stream's watermark has
 passed, against the last value per match key and second (``ctc.runtime.asof``); the
 compiler records each lookup (:class:`~ctc.compiler.plan.LookupPlan`) and checks what
@@ -8,6 +9,10 @@ that needs: ``from: trades``, a window, an event time and ``at`` read from the c
 before the lookups."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
 
 from ctc.compiler.catalog import STREAMS
 from ctc.compiler.expressions import Scope
@@ -18,16 +23,48 @@ from ctc.dsl.limits import MAX_LOOKUP_WITHIN_SECONDS
 from ctc.dsl.model import Lookup
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A lookup that compiled: what its stage needs."""
+
+    lk: Lookup
+    #: the lookup time and each match key's value, over the row (``src``)
+    at_sql: str
+    keyed: tuple[str, ...]
+    #: the looked-up stream's match columns
+    match: tuple[str, ...]
+    #: the row's columns that ``at`` and the match keys read
+    reads: frozenset[str]
+    #: the value's type
+    type: str
+
+
 def run(ctx: LoweringContext) -> None:
-    """Add one as-of lookup stage per ``lookups:`` entry."""
+    """Add the as-of lookup stages of the ``lookups:`` entries: one stage per run of
+    consecutive lookups into the same stream on the same match keys, each one's time and
+    keys not read from another of the run (one pass over that stream serves them all)."""
     before = dict(ctx.columns)  # the columns before the lookups
     if ctx.spec.lookups and ctx.spec.mode == "streaming":
         problems = len(ctx.errors)
         _streaming_shape(ctx, before)
         if len(ctx.errors) > problems:
             return
+    group: list[_Checked] = []
     for lk in ctx.spec.lookups:
-        _lookup(ctx, lk, before)
+        pending = {g.lk.name: g.type for g in group}
+        checked = _check(ctx, lk, before, pending)
+        if checked is None:
+            continue
+        first = group[0] if group else None
+        if first and (
+            (first.lk.source, first.match, first.keyed) != (lk.source, checked.match, checked.keyed)
+            or checked.reads & pending.keys()
+        ):
+            _stage(ctx, group)
+            group = []
+        group.append(checked)
+    if group:
+        _stage(ctx, group)
 
 
 def _streaming_shape(ctx: LoweringContext, before: dict[str, str]) -> None:
@@ -50,18 +87,22 @@ def _streaming_shape(ctx: LoweringContext, before: dict[str, str]) -> None:
         )
 
 
-def _lookup(ctx: LoweringContext, lk: Lookup, before: dict[str, str]) -> None:
+def _check(
+    ctx: LoweringContext, lk: Lookup, before: dict[str, str], pending: dict[str, str]
+) -> _Checked | None:
+    """Check ``lk`` (``pending``: the lookups of the stage being gathered, not yet in the
+    plan's columns) and record it for the stream; None when it has an error."""
     other = STREAMS[lk.source]
     at = ("lookups", lk.name)
     if lk.value not in other.columns:
         ctx.err((*at, "value"), f"unknown column '{lk.value}' of {lk.source}")
-        return
+        return None
     columns = ctx.columns
     streaming = ctx.spec.mode == "streaming"
     if streaming and lk.source != "trades":
         ctx.err((*at, "from"), "lookups in the stream read trades only; use mode: batch")
-        return
-    ctx.new_names([(lk.name, at)], columns)
+        return None
+    ctx.new_names([(lk.name, at)], {**columns, **pending})
     if lk.within.seconds > MAX_LOOKUP_WITHIN_SECONDS:
         ctx.err(
             (*at, "within"),
@@ -71,9 +112,10 @@ def _lookup(ctx: LoweringContext, lk: Lookup, before: dict[str, str]) -> None:
         )
     # in the stream a row's lookup times are known when it arrives: they read the
     # columns before the lookups only
-    scope = Scope(before if streaming else columns, what=f"lookups.{lk.name}")
+    scope = Scope(before if streaming else {**columns, **pending}, what=f"lookups.{lk.name}")
     at_tree = ctx.frag(lk.at, scope)
-    conds = []
+    trees = [] if at_tree is None else [at_tree]
+    keyed: list[str] = []
     match: list[tuple[str, str]] = []
     for col, sql in lk.match:
         if col not in other.columns:
@@ -81,65 +123,128 @@ def _lookup(ctx: LoweringContext, lk: Lookup, before: dict[str, str]) -> None:
             continue
         tree = ctx.frag(sql, scope)
         if tree is not None:
-            conds.append(f"lk.{quote(col)} = {to_sql(qualify(tree, 'src', columns))}")
+            trees.append(tree)
+            keyed.append(to_sql(qualify(tree, "src", columns)))
             match.append((col, to_sql(tree)))
     id_column = ctx.source.id_column if ctx.source else None
     if at_tree is None or id_column is None:
         if id_column is None:
             ctx.err(at, "lookups need a source whose rows have an id")
-        return
-    at_sql = to_sql(qualify(at_tree, "src", columns))
-    tcol = quote(other.time_column or "")
-    other_id = other.id_column or ""
+        return None
     ctx.lookups.append(
         LookupPlan(
             lk.name,
             lk.source,
             other.time_column or "",
-            other_id,
+            other.id_column or "",
             lk.value,
             tuple(match),
             to_sql(at_tree),
             lk.within.seconds,
         )
     )
-    # the time is cut into buckets as long as `within`: the rows inside (at - within, at]
-    # are in at's bucket or the one before, so the join matches on the bucket too (an
-    # equi-join) instead of comparing each row with every row of its match key
-    width = lk.within.seconds * 1_000_000
-    bucket = f"UNIX_MICROS({at_sql}) DIV {width}"
-    conds += [
-        f"UNIX_MICROS(lk.{tcol}) DIV {width} = src.__lookup_bucket",
-        f"lk.{tcol} <= {at_sql}",
-        f"lk.{tcol} > {at_sql} - INTERVAL {lk.within.seconds} SECONDS",
-    ]
-    buckets = select(
-        ["src.*", f"EXPLODE(ARRAY({bucket}, {bucket} - 1)) AS __lookup_bucket"],
+    return _Checked(
+        lk,
+        to_sql(qualify(at_tree, "src", columns)),
+        tuple(keyed),
+        tuple(col for col, _ in match),
+        frozenset(c.name for tree in trees for c in tree.find_all(exp.Column)),
+        other.columns[lk.value],
+    )
+
+
+def _stage(ctx: LoweringContext, group: list[_Checked]) -> None:
+    """One stage for the lookups of ``group`` (same stream, same match keys).
+
+    Each row goes into the looked-up stream's sequence once per lookup, at its lookup time,
+    keyed by its match values; the sequence is ordered by time (of a row and a looked-up
+    row at the same time, the looked-up row first; of two looked-up rows, the one with the
+    smaller id). A row's lookup is the last looked-up row before it, kept when it is
+    inside ``within``; the row's lookups are then gathered back into one row. One sort
+    of the stream serves every lookup, instead of joining each row with every looked-up
+    row of its ``within`` (thousands a second for a busy symbol), once per lookup."""
+    first = group[0].lk
+    other = STREAMS[first.source]
+    columns = ctx.columns
+    tcol = quote(other.time_column or "")
+    keys = [f"__lookup_{col}" for col in group[0].match]
+    values = list(dict.fromkeys(g.lk.value for g in group))
+    probes = ", ".join(f"STRUCT({k} AS k, {g.at_sql} AS at)" for k, g in enumerate(group))
+    rows = select(
+        [f"STRUCT({', '.join(f'src.{quote(c)}' for c in columns)}) AS __lookup_row"]
+        + [f"{sql} AS {key}" for sql, key in zip(group[0].keyed, keys, strict=True)]
+        + [f"EXPLODE(ARRAY({probes})) AS __lookup_probe"],
         f"{ctx.current} AS src",
     )
-    inner = select(
-        [f"src.{quote(c)}" for c in columns]
-        + [
-            f"lk.{quote(lk.value)} AS {quote(lk.name)}",
-            # the last value; of two at the same time, the one with the larger id (a
-            # row with no value in one of its buckets sorts after those with one)
-            f"ROW_NUMBER() OVER (PARTITION BY src.{quote(id_column)} "
-            f"ORDER BY lk.{tcol} DESC NULLS LAST, lk.{quote(other_id)} DESC) AS __lookup_rank",
+    row_side = select(
+        [
+            "__lookup_row",
+            *keys,
+            "__lookup_probe.k AS __lookup_k",
+            "__lookup_probe.at AS __lookup_at",
+            "1 AS __lookup_is_row",
+            "NULL AS __lookup_id",
+            "NULL AS __lookup_found",
         ],
-        subquery(buckets, "src"),
-        joins=[f"LEFT JOIN {other.view} AS lk", f"{INDENT}ON " + "\n  AND ".join(conds)],
+        subquery(rows),
     )
-    out = {**columns, lk.name: other.columns[lk.value]}
+    found = ", ".join(f"lk.{quote(v)} AS {quote(v)}" for v in values)
+    stream_side = select(
+        [
+            "NULL",
+            *(f"lk.{quote(col)}" for col in group[0].match),
+            "NULL",
+            f"lk.{tcol}",
+            "0",
+            f"lk.{quote(other.id_column or '')}",
+            f"STRUCT(lk.{tcol} AS __at, {found})",
+        ],
+        f"{other.view} AS lk",
+    )
+    window = (
+        "LAST_VALUE(__lookup_found) IGNORE NULLS OVER (\n"
+        + (f"{INDENT}PARTITION BY {', '.join(keys)}\n" if keys else "")
+        + f"{INDENT}ORDER BY __lookup_at, __lookup_is_row, __lookup_id\n"
+        + f"{INDENT}ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\n"
+        + ") AS __lookup_last"
+    )
+    last = select(
+        ["__lookup_row", "__lookup_k", "__lookup_at", "__lookup_is_row", *keys, window],
+        subquery(f"{row_side}\nUNION ALL\n{stream_side}"),
+    )
+    known = [f"{key} IS NOT NULL" for key in keys]
+    gathered = [
+        "MAX(CASE WHEN "
+        + " AND ".join(
+            [
+                f"__lookup_k = {k}",
+                *known,
+                f"__lookup_last.__at > __lookup_at - INTERVAL {g.lk.within.seconds} SECONDS",
+            ]
+        )
+        + f" THEN __lookup_last.{quote(g.lk.value)} END) AS {quote(g.lk.name)}"
+        for k, g in enumerate(group)
+    ]
+    out = {**columns, **{g.lk.name: g.type for g in group}}
+    streaming = ctx.spec.mode == "streaming"
+    names = [g.lk.name for g in group]
     ctx.advance(
         Stage(
             StageKind.LOOKUP,
-            ctx.view(f"lookup_{lk.name}"),
+            ctx.view("lookup_" + "_".join(names)),
             (ctx.current, other.view),
-            select([quote(c) for c in out], subquery(inner), where="__lookup_rank = 1"),
-            f"as-of lookup of {lk.source}.{lk.value} at {lk.at.text}",
-            _streaming_text(ctx, lk) if streaming else "batch only",
+            select(
+                [f"__lookup_row.{quote(c)}" for c in columns] + gathered,
+                subquery(last),
+                where="__lookup_is_row = 1",
+                group_by=["__lookup_row"],
+            ),
+            f"as-of lookup{'s' if len(group) > 1 else ''} of "
+            + "; ".join(f"{first.source}.{g.lk.value} at {g.lk.at.text}" for g in group)
+            + (f" (one pass over {first.source})" if len(group) > 1 else ""),
+            _streaming_text(ctx, first) if streaming else "batch only",
             tuple(out.items()),
-            _bound(ctx, lk) if streaming else None,
+            _bound(ctx, max(group, key=lambda g: g.lk.within.seconds).lk) if streaming else None,
         )
     )
 

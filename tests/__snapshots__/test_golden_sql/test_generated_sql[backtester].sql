@@ -35,193 +35,67 @@ FROM backtester__input AS src
 LEFT JOIN alert_directions
   ON src.alert_type = alert_directions.alert_type;
 
--- stage lookup: as-of lookup of trades.price at detected_at
-CREATE OR REPLACE TEMPORARY VIEW backtester__lookup_price_at_alert AS
+-- stage lookup: as-of lookups of trades.price at detected_at; trades.price at detected_at + INTERVAL 1 HOUR; trades.price at detected_at + INTERVAL 4 HOURS; trades.price at detected_at + INTERVAL 24 HOURS (one pass over trades)
+CREATE OR REPLACE TEMPORARY VIEW backtester__lookup_price_at_alert_price_1h_price_4h_price_24h AS
 SELECT
-  alert_id,
-  alert_type,
-  module_id,
-  symbol,
-  exchange,
-  severity,
-  detected_at,
-  message,
-  ttl_epoch,
-  details,
-  signal_sign,
-  price_at_alert
+  __lookup_row.alert_id,
+  __lookup_row.alert_type,
+  __lookup_row.module_id,
+  __lookup_row.symbol,
+  __lookup_row.exchange,
+  __lookup_row.severity,
+  __lookup_row.detected_at,
+  __lookup_row.message,
+  __lookup_row.ttl_epoch,
+  __lookup_row.details,
+  __lookup_row.signal_sign,
+  MAX(CASE WHEN __lookup_k = 0 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_at_alert,
+  MAX(CASE WHEN __lookup_k = 1 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_1h,
+  MAX(CASE WHEN __lookup_k = 2 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_4h,
+  MAX(CASE WHEN __lookup_k = 3 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_24h
 FROM (
   SELECT
-    src.alert_id,
-    src.alert_type,
-    src.module_id,
-    src.symbol,
-    src.exchange,
-    src.severity,
-    src.detected_at,
-    src.message,
-    src.ttl_epoch,
-    src.details,
-    src.signal_sign,
-    lk.price AS price_at_alert,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
+    __lookup_row,
+    __lookup_k,
+    __lookup_at,
+    __lookup_is_row,
+    __lookup_symbol,
+    LAST_VALUE(__lookup_found) IGNORE NULLS OVER (
+      PARTITION BY __lookup_symbol
+      ORDER BY __lookup_at, __lookup_is_row, __lookup_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS __lookup_last
   FROM (
     SELECT
-      src.*,
-      EXPLODE(ARRAY(UNIX_MICROS(src.detected_at) DIV 600000000, UNIX_MICROS(src.detected_at) DIV 600000000 - 1)) AS __lookup_bucket
-    FROM backtester__enrich_alert_directions AS src
-  ) AS src
-  LEFT JOIN trades AS lk
-    ON lk.symbol = src.symbol
-    AND UNIX_MICROS(lk.`timestamp`) DIV 600000000 = src.__lookup_bucket
-    AND lk.`timestamp` <= src.detected_at
-    AND lk.`timestamp` > src.detected_at - INTERVAL 600 SECONDS
-)
-WHERE __lookup_rank = 1;
-
--- stage lookup: as-of lookup of trades.price at detected_at + INTERVAL 1 HOUR
-CREATE OR REPLACE TEMPORARY VIEW backtester__lookup_price_1h AS
-SELECT
-  alert_id,
-  alert_type,
-  module_id,
-  symbol,
-  exchange,
-  severity,
-  detected_at,
-  message,
-  ttl_epoch,
-  details,
-  signal_sign,
-  price_at_alert,
-  price_1h
-FROM (
-  SELECT
-    src.alert_id,
-    src.alert_type,
-    src.module_id,
-    src.symbol,
-    src.exchange,
-    src.severity,
-    src.detected_at,
-    src.message,
-    src.ttl_epoch,
-    src.details,
-    src.signal_sign,
-    src.price_at_alert,
-    lk.price AS price_1h,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
-  FROM (
+      __lookup_row,
+      __lookup_symbol,
+      __lookup_probe.k AS __lookup_k,
+      __lookup_probe.at AS __lookup_at,
+      1 AS __lookup_is_row,
+      NULL AS __lookup_id,
+      NULL AS __lookup_found
+    FROM (
+      SELECT
+        STRUCT(src.alert_id, src.alert_type, src.module_id, src.symbol, src.exchange, src.severity, src.detected_at, src.message, src.ttl_epoch, src.details, src.signal_sign) AS __lookup_row,
+        src.symbol AS __lookup_symbol,
+        EXPLODE(ARRAY(STRUCT(0 AS k, src.detected_at AS at), STRUCT(1 AS k, src.detected_at + INTERVAL '1' HOUR AS at), STRUCT(2 AS k, src.detected_at + INTERVAL '4' HOURS AS at), STRUCT(3 AS k, src.detected_at + INTERVAL '24' HOURS AS at))) AS __lookup_probe
+      FROM backtester__enrich_alert_directions AS src
+    )
+    UNION ALL
     SELECT
-      src.*,
-      EXPLODE(ARRAY(UNIX_MICROS(src.detected_at + INTERVAL '1' HOUR) DIV 600000000, UNIX_MICROS(src.detected_at + INTERVAL '1' HOUR) DIV 600000000 - 1)) AS __lookup_bucket
-    FROM backtester__lookup_price_at_alert AS src
-  ) AS src
-  LEFT JOIN trades AS lk
-    ON lk.symbol = src.symbol
-    AND UNIX_MICROS(lk.`timestamp`) DIV 600000000 = src.__lookup_bucket
-    AND lk.`timestamp` <= src.detected_at + INTERVAL '1' HOUR
-    AND lk.`timestamp` > src.detected_at + INTERVAL '1' HOUR - INTERVAL 600 SECONDS
+      NULL,
+      lk.symbol,
+      NULL,
+      lk.`timestamp`,
+      0,
+      lk.event_id,
+      STRUCT(lk.`timestamp` AS __at, lk.price AS price)
+    FROM trades AS lk
+  )
 )
-WHERE __lookup_rank = 1;
-
--- stage lookup: as-of lookup of trades.price at detected_at + INTERVAL 4 HOURS
-CREATE OR REPLACE TEMPORARY VIEW backtester__lookup_price_4h AS
-SELECT
-  alert_id,
-  alert_type,
-  module_id,
-  symbol,
-  exchange,
-  severity,
-  detected_at,
-  message,
-  ttl_epoch,
-  details,
-  signal_sign,
-  price_at_alert,
-  price_1h,
-  price_4h
-FROM (
-  SELECT
-    src.alert_id,
-    src.alert_type,
-    src.module_id,
-    src.symbol,
-    src.exchange,
-    src.severity,
-    src.detected_at,
-    src.message,
-    src.ttl_epoch,
-    src.details,
-    src.signal_sign,
-    src.price_at_alert,
-    src.price_1h,
-    lk.price AS price_4h,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
-  FROM (
-    SELECT
-      src.*,
-      EXPLODE(ARRAY(UNIX_MICROS(src.detected_at + INTERVAL '4' HOURS) DIV 600000000, UNIX_MICROS(src.detected_at + INTERVAL '4' HOURS) DIV 600000000 - 1)) AS __lookup_bucket
-    FROM backtester__lookup_price_1h AS src
-  ) AS src
-  LEFT JOIN trades AS lk
-    ON lk.symbol = src.symbol
-    AND UNIX_MICROS(lk.`timestamp`) DIV 600000000 = src.__lookup_bucket
-    AND lk.`timestamp` <= src.detected_at + INTERVAL '4' HOURS
-    AND lk.`timestamp` > src.detected_at + INTERVAL '4' HOURS - INTERVAL 600 SECONDS
-)
-WHERE __lookup_rank = 1;
-
--- stage lookup: as-of lookup of trades.price at detected_at + INTERVAL 24 HOURS
-CREATE OR REPLACE TEMPORARY VIEW backtester__lookup_price_24h AS
-SELECT
-  alert_id,
-  alert_type,
-  module_id,
-  symbol,
-  exchange,
-  severity,
-  detected_at,
-  message,
-  ttl_epoch,
-  details,
-  signal_sign,
-  price_at_alert,
-  price_1h,
-  price_4h,
-  price_24h
-FROM (
-  SELECT
-    src.alert_id,
-    src.alert_type,
-    src.module_id,
-    src.symbol,
-    src.exchange,
-    src.severity,
-    src.detected_at,
-    src.message,
-    src.ttl_epoch,
-    src.details,
-    src.signal_sign,
-    src.price_at_alert,
-    src.price_1h,
-    src.price_4h,
-    lk.price AS price_24h,
-    ROW_NUMBER() OVER (PARTITION BY src.alert_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
-  FROM (
-    SELECT
-      src.*,
-      EXPLODE(ARRAY(UNIX_MICROS(src.detected_at + INTERVAL '24' HOURS) DIV 600000000, UNIX_MICROS(src.detected_at + INTERVAL '24' HOURS) DIV 600000000 - 1)) AS __lookup_bucket
-    FROM backtester__lookup_price_4h AS src
-  ) AS src
-  LEFT JOIN trades AS lk
-    ON lk.symbol = src.symbol
-    AND UNIX_MICROS(lk.`timestamp`) DIV 600000000 = src.__lookup_bucket
-    AND lk.`timestamp` <= src.detected_at + INTERVAL '24' HOURS
-    AND lk.`timestamp` > src.detected_at + INTERVAL '24' HOURS - INTERVAL 600 SECONDS
-)
-WHERE __lookup_rank = 1;
+WHERE __lookup_is_row = 1
+GROUP BY
+  __lookup_row;
 
 -- stage prepare: row-level columns computed before the filter and the window
 CREATE OR REPLACE TEMPORARY VIEW backtester__prepare AS
@@ -244,7 +118,7 @@ SELECT
   TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_1h - price_at_alert)) * (price_1h - price_at_alert), price_at_alert) * 100 AS return_1h,
   TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_4h - price_at_alert)) * (price_4h - price_at_alert), price_at_alert) * 100 AS return_4h,
   TRY_DIVIDE(COALESCE(signal_sign, SIGN(price_24h - price_at_alert)) * (price_24h - price_at_alert), price_at_alert) * 100 AS return_24h
-FROM backtester__lookup_price_24h;
+FROM backtester__lookup_price_at_alert_price_1h_price_4h_price_24h;
 
 -- stage filter: rows where the filter holds
 CREATE OR REPLACE TEMPORARY VIEW backtester__filter AS

@@ -95,155 +95,80 @@ FROM wallet_scorer__enrich_token_symbols AS src
 LEFT JOIN wallet_labels
   ON LOWER(src.from_address) = LOWER(wallet_labels.address);
 
--- stage lookup: as-of lookup of trades.price at block_timestamp
-CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__lookup_price_at_swap AS
+-- stage lookup: as-of lookups of trades.price at block_timestamp; trades.price at timestamp_seconds(unix_seconds(block_timestamp) + params.holding_hours * 3600) (one pass over trades)
+CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__lookup_price_at_swap_price_after AS
 SELECT
-  event_id,
-  blockchain,
-  event_type,
-  tx_hash,
-  block_number,
-  block_timestamp,
-  from_address,
-  to_address,
-  token_address,
-  token_symbol,
-  amount,
-  amount_usd,
-  protocol,
-  token_in,
-  token_out,
-  amount_in_usd,
-  amount_out_usd,
-  price_impact_pct,
-  ingestion_timestamp,
-  from_label,
-  from_family,
-  to_label,
-  to_family,
-  detected_at,
-  bought_symbol,
-  wallet_label,
-  price_at_swap
+  __lookup_row.event_id,
+  __lookup_row.blockchain,
+  __lookup_row.event_type,
+  __lookup_row.tx_hash,
+  __lookup_row.block_number,
+  __lookup_row.block_timestamp,
+  __lookup_row.from_address,
+  __lookup_row.to_address,
+  __lookup_row.token_address,
+  __lookup_row.token_symbol,
+  __lookup_row.amount,
+  __lookup_row.amount_usd,
+  __lookup_row.protocol,
+  __lookup_row.token_in,
+  __lookup_row.token_out,
+  __lookup_row.amount_in_usd,
+  __lookup_row.amount_out_usd,
+  __lookup_row.price_impact_pct,
+  __lookup_row.ingestion_timestamp,
+  __lookup_row.from_label,
+  __lookup_row.from_family,
+  __lookup_row.to_label,
+  __lookup_row.to_family,
+  __lookup_row.detected_at,
+  __lookup_row.bought_symbol,
+  __lookup_row.wallet_label,
+  MAX(CASE WHEN __lookup_k = 0 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 3600 SECONDS THEN __lookup_last.price END) AS price_at_swap,
+  MAX(CASE WHEN __lookup_k = 1 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 3600 SECONDS THEN __lookup_last.price END) AS price_after
 FROM (
   SELECT
-    src.event_id,
-    src.blockchain,
-    src.event_type,
-    src.tx_hash,
-    src.block_number,
-    src.block_timestamp,
-    src.from_address,
-    src.to_address,
-    src.token_address,
-    src.token_symbol,
-    src.amount,
-    src.amount_usd,
-    src.protocol,
-    src.token_in,
-    src.token_out,
-    src.amount_in_usd,
-    src.amount_out_usd,
-    src.price_impact_pct,
-    src.ingestion_timestamp,
-    src.from_label,
-    src.from_family,
-    src.to_label,
-    src.to_family,
-    src.detected_at,
-    src.bought_symbol,
-    src.wallet_label,
-    lk.price AS price_at_swap,
-    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
+    __lookup_row,
+    __lookup_k,
+    __lookup_at,
+    __lookup_is_row,
+    __lookup_symbol,
+    LAST_VALUE(__lookup_found) IGNORE NULLS OVER (
+      PARTITION BY __lookup_symbol
+      ORDER BY __lookup_at, __lookup_is_row, __lookup_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS __lookup_last
   FROM (
     SELECT
-      src.*,
-      EXPLODE(ARRAY(UNIX_MICROS(src.block_timestamp) DIV 3600000000, UNIX_MICROS(src.block_timestamp) DIV 3600000000 - 1)) AS __lookup_bucket
-    FROM wallet_scorer__enrich_wallet_labels AS src
-  ) AS src
-  LEFT JOIN trades AS lk
-    ON lk.symbol = src.bought_symbol
-    AND UNIX_MICROS(lk.`timestamp`) DIV 3600000000 = src.__lookup_bucket
-    AND lk.`timestamp` <= src.block_timestamp
-    AND lk.`timestamp` > src.block_timestamp - INTERVAL 3600 SECONDS
-)
-WHERE __lookup_rank = 1;
-
--- stage lookup: as-of lookup of trades.price at timestamp_seconds(unix_seconds(block_timestamp) + params.holding_hours * 3600)
-CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__lookup_price_after AS
-SELECT
-  event_id,
-  blockchain,
-  event_type,
-  tx_hash,
-  block_number,
-  block_timestamp,
-  from_address,
-  to_address,
-  token_address,
-  token_symbol,
-  amount,
-  amount_usd,
-  protocol,
-  token_in,
-  token_out,
-  amount_in_usd,
-  amount_out_usd,
-  price_impact_pct,
-  ingestion_timestamp,
-  from_label,
-  from_family,
-  to_label,
-  to_family,
-  detected_at,
-  bought_symbol,
-  wallet_label,
-  price_at_swap,
-  price_after
-FROM (
-  SELECT
-    src.event_id,
-    src.blockchain,
-    src.event_type,
-    src.tx_hash,
-    src.block_number,
-    src.block_timestamp,
-    src.from_address,
-    src.to_address,
-    src.token_address,
-    src.token_symbol,
-    src.amount,
-    src.amount_usd,
-    src.protocol,
-    src.token_in,
-    src.token_out,
-    src.amount_in_usd,
-    src.amount_out_usd,
-    src.price_impact_pct,
-    src.ingestion_timestamp,
-    src.from_label,
-    src.from_family,
-    src.to_label,
-    src.to_family,
-    src.detected_at,
-    src.bought_symbol,
-    src.wallet_label,
-    src.price_at_swap,
-    lk.price AS price_after,
-    ROW_NUMBER() OVER (PARTITION BY src.event_id ORDER BY lk.`timestamp` DESC NULLS LAST, lk.event_id DESC) AS __lookup_rank
-  FROM (
+      __lookup_row,
+      __lookup_symbol,
+      __lookup_probe.k AS __lookup_k,
+      __lookup_probe.at AS __lookup_at,
+      1 AS __lookup_is_row,
+      NULL AS __lookup_id,
+      NULL AS __lookup_found
+    FROM (
+      SELECT
+        STRUCT(src.event_id, src.blockchain, src.event_type, src.tx_hash, src.block_number, src.block_timestamp, src.from_address, src.to_address, src.token_address, src.token_symbol, src.amount, src.amount_usd, src.protocol, src.token_in, src.token_out, src.amount_in_usd, src.amount_out_usd, src.price_impact_pct, src.ingestion_timestamp, src.from_label, src.from_family, src.to_label, src.to_family, src.detected_at, src.bought_symbol, src.wallet_label) AS __lookup_row,
+        src.bought_symbol AS __lookup_symbol,
+        EXPLODE(ARRAY(STRUCT(0 AS k, src.block_timestamp AS at), STRUCT(1 AS k, TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600) AS at))) AS __lookup_probe
+      FROM wallet_scorer__enrich_wallet_labels AS src
+    )
+    UNION ALL
     SELECT
-      src.*,
-      EXPLODE(ARRAY(UNIX_MICROS(TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600)) DIV 3600000000, UNIX_MICROS(TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600)) DIV 3600000000 - 1)) AS __lookup_bucket
-    FROM wallet_scorer__lookup_price_at_swap AS src
-  ) AS src
-  LEFT JOIN trades AS lk
-    ON lk.symbol = src.bought_symbol
-    AND UNIX_MICROS(lk.`timestamp`) DIV 3600000000 = src.__lookup_bucket
-    AND lk.`timestamp` <= TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600)
-    AND lk.`timestamp` > TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600) - INTERVAL 3600 SECONDS
+      NULL,
+      lk.symbol,
+      NULL,
+      lk.`timestamp`,
+      0,
+      lk.event_id,
+      STRUCT(lk.`timestamp` AS __at, lk.price AS price)
+    FROM trades AS lk
+  )
 )
-WHERE __lookup_rank = 1;
+WHERE __lookup_is_row = 1
+GROUP BY
+  __lookup_row;
 
 -- stage prepare: row-level columns computed before the filter and the window
 CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__prepare AS
@@ -277,7 +202,7 @@ SELECT
   price_at_swap,
   price_after,
   TRY_DIVIDE((price_after - price_at_swap), price_at_swap) * 100 AS return_pct
-FROM wallet_scorer__lookup_price_after;
+FROM wallet_scorer__lookup_price_at_swap_price_after;
 
 -- stage filter: rows where the filter holds
 CREATE OR REPLACE TEMPORARY VIEW wallet_scorer__filter AS
