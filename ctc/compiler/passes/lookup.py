@@ -162,12 +162,24 @@ def _stage(ctx: LoweringContext, group: list[_Checked]) -> None:
     smaller id). A row's lookup is the last looked-up row before it, kept when it is
     inside ``within``; the row's lookups are then gathered back into one row. One sort
     of the stream serves every lookup, instead of joining each row with every looked-up
-    row of its ``within`` (thousands a second for a busy symbol), once per lookup."""
+    row of its ``within`` (thousands a second for a busy symbol), once per lookup.
+
+    The sequence is cut into spans of time (:func:`_span_seconds`), so that a long
+    history sorts in parallel pieces, not one per match key: a row goes into the span of
+    its lookup time, a looked-up row into its own span and, when it is in the last
+    ``within`` of it, into the next span too (a row early in a span may need it)."""
     first = group[0].lk
     other = STREAMS[first.source]
     columns = ctx.columns
     tcol = quote(other.time_column or "")
     keys = [f"__lookup_{col}" for col in group[0].match]
+    within = max(g.lk.within.seconds for g in group) * 1_000_000
+    width = _span_seconds(within // 1_000_000) * 1_000_000
+
+    def span(us: str) -> str:
+        # floor(us / width), for times before 1970 too (DIV rounds towards zero)
+        return f"({us} - PMOD({us}, {width})) DIV {width}"
+
     values = list(dict.fromkeys(g.lk.value for g in group))
     probes = ", ".join(f"STRUCT({k} AS k, {g.at_sql} AS at)" for k, g in enumerate(group))
     rows = select(
@@ -182,6 +194,7 @@ def _stage(ctx: LoweringContext, group: list[_Checked]) -> None:
             *keys,
             "__lookup_probe.k AS __lookup_k",
             "__lookup_probe.at AS __lookup_at",
+            f"{span('UNIX_MICROS(__lookup_probe.at)')} AS __lookup_span",
             "1 AS __lookup_is_row",
             "NULL AS __lookup_id",
             "NULL AS __lookup_found",
@@ -189,21 +202,35 @@ def _stage(ctx: LoweringContext, group: list[_Checked]) -> None:
         subquery(rows),
     )
     found = ", ".join(f"lk.{quote(v)} AS {quote(v)}" for v in values)
+    us = f"UNIX_MICROS(lk.{tcol})"
     stream_side = select(
         [
             "NULL",
             *(f"lk.{quote(col)}" for col in group[0].match),
             "NULL",
             f"lk.{tcol}",
+            "EXPLODE(IF(lk.__lookup_carry, ARRAY(lk.__lookup_span, lk.__lookup_span + 1), "
+            "ARRAY(lk.__lookup_span)))",
             "0",
             f"lk.{quote(other.id_column or '')}",
             f"STRUCT(lk.{tcol} AS __at, {found})",
         ],
-        f"{other.view} AS lk",
+        subquery(
+            select(
+                [
+                    "lk.*",
+                    f"{span(us)} AS __lookup_span",
+                    # in the last `within` of its span: the next span's rows may need it
+                    f"PMOD({us}, {width}) > {width - within} AS __lookup_carry",
+                ],
+                f"{other.view} AS lk",
+            ),
+            "lk",
+        ),
     )
     window = (
         "LAST_VALUE(__lookup_found) IGNORE NULLS OVER (\n"
-        + (f"{INDENT}PARTITION BY {', '.join(keys)}\n" if keys else "")
+        + f"{INDENT}PARTITION BY {', '.join([*keys, '__lookup_span'])}\n"
         + f"{INDENT}ORDER BY __lookup_at, __lookup_is_row, __lookup_id\n"
         + f"{INDENT}ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\n"
         + ") AS __lookup_last"
@@ -247,6 +274,13 @@ def _stage(ctx: LoweringContext, group: list[_Checked]) -> None:
             _bound(ctx, max(group, key=lambda g: g.lk.within.seconds).lk) if streaming else None,
         )
     )
+
+
+def _span_seconds(within: int) -> int:
+    """How long a lookup stage's spans of time are, for lookups reaching back ``within``
+    seconds at most: an hour, or four times ``within`` when that is longer (a quarter of
+    a span's looked-up rows at most go into the next span as well)."""
+    return max(3600, 4 * within)
 
 
 def _streaming_text(ctx: LoweringContext, lk: Lookup) -> str:

@@ -61,7 +61,7 @@ FROM (
     __lookup_is_row,
     __lookup_symbol,
     LAST_VALUE(__lookup_found) IGNORE NULLS OVER (
-      PARTITION BY __lookup_symbol
+      PARTITION BY __lookup_symbol, __lookup_span
       ORDER BY __lookup_at, __lookup_is_row, __lookup_id
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS __lookup_last
@@ -71,6 +71,7 @@ FROM (
       __lookup_symbol,
       __lookup_probe.k AS __lookup_k,
       __lookup_probe.at AS __lookup_at,
+      (UNIX_MICROS(__lookup_probe.at) - PMOD(UNIX_MICROS(__lookup_probe.at), 3600000000)) DIV 3600000000 AS __lookup_span,
       1 AS __lookup_is_row,
       NULL AS __lookup_id,
       NULL AS __lookup_found
@@ -87,10 +88,17 @@ FROM (
       lk.symbol,
       NULL,
       lk.`timestamp`,
+      EXPLODE(IF(lk.__lookup_carry, ARRAY(lk.__lookup_span, lk.__lookup_span + 1), ARRAY(lk.__lookup_span))),
       0,
       lk.event_id,
       STRUCT(lk.`timestamp` AS __at, lk.price AS price)
-    FROM trades AS lk
+    FROM (
+      SELECT
+        lk.*,
+        (UNIX_MICROS(lk.`timestamp`) - PMOD(UNIX_MICROS(lk.`timestamp`), 3600000000)) DIV 3600000000 AS __lookup_span,
+        PMOD(UNIX_MICROS(lk.`timestamp`), 3600000000) > 3000000000 AS __lookup_carry
+      FROM trades AS lk
+    ) AS lk
   )
 )
 WHERE __lookup_is_row = 1
