@@ -288,7 +288,7 @@ def _streaming_text(ctx: LoweringContext, lk: Lookup) -> str:
     wm = ctx.spec.window.watermark.text if ctx.spec.window else ""
     return (
         f"a row waits (in the plan's pending rows) until the {lk.source} clock minus the "
-        f"watermark ({wm}) passes its lookup time, then joins the last {lk.source} row at or "
+        f"watermark ({wm}) passes its lookup time, then takes the last {lk.source} row at or "
         "before it, from the last row per match key and second; the window is held so that "
         "no window closes before its pending rows are in; lookup times must be whole "
         "seconds, not before the row's event time"
