@@ -124,7 +124,7 @@ def _check(
         tree = ctx.frag(sql, scope)
         if tree is not None:
             trees.append(tree)
-            keyed.append(to_sql(qualify(tree, "src", columns)))
+            keyed.append(to_sql(qualify(tree, "src", {**columns, **pending})))
             match.append((col, to_sql(tree)))
     id_column = ctx.source.id_column if ctx.source else None
     if at_tree is None or id_column is None:
@@ -145,7 +145,7 @@ def _check(
     )
     return _Checked(
         lk,
-        to_sql(qualify(at_tree, "src", columns)),
+        to_sql(qualify(at_tree, "src", {**columns, **pending})),
         tuple(keyed),
         tuple(col for col, _ in match),
         frozenset(c.name for tree in trees for c in tree.find_all(exp.Column)),
