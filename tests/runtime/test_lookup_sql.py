@@ -83,6 +83,20 @@ def _data(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     # ties: the same time twice, the larger id must win
     trades.append({**trades[0], "event_id": "t9999", "price": -1.0, "quantity": -2.0})
     trades.append({**trades[1], "event_id": "t-no-symbol", "symbol": None, "price": -9.0})
+    # the only SOL trades: 30 s before an hour (the stage's span edge), after 1970 and before
+    for i, hour in enumerate(
+        (datetime(2026, 1, 1, 1, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC))
+    ):
+        t = hour - timedelta(seconds=30)
+        trades.append(
+            {
+                "event_id": f"t-sol-{i}",
+                "symbol": "SOL-USDT",
+                "price": 7.0 + i,
+                "quantity": 1.0,
+                "timestamp": t,
+            }
+        )
     alerts = [
         {"alert_id": f"a{i:04d}", "symbol": rng.choice(symbols), "detected_at": t}
         for i, t in enumerate(_times(rng, 40))
@@ -92,6 +106,17 @@ def _data(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]
         {"alert_id": "a-equal", "symbol": trades[0]["symbol"], "detected_at": at_first},
         {"alert_id": "a-within", "symbol": trades[0]["symbol"], "detected_at": at_first + WITHIN},
         {"alert_id": "a-no-symbol", "symbol": None, "detected_at": trades[1]["timestamp"]},
+        # just after the hour: the trade 40 s before is in the span before
+        {
+            "alert_id": "a-span-0",
+            "symbol": "SOL-USDT",
+            "detected_at": datetime(2026, 1, 1, 1, 0, 10, tzinfo=UTC),
+        },
+        {
+            "alert_id": "a-span-1",
+            "symbol": "SOL-USDT",
+            "detected_at": datetime(1970, 1, 1, 0, 0, 10, tzinfo=UTC),
+        },
     ]
     return trades, alerts
 
@@ -120,6 +145,7 @@ def test_lookup_matches_the_oracle(spark: Any) -> None:
     expected = _oracle(alerts, trades)
     assert expected["a-equal"] == -1.0  # the tie went to the larger id
     assert expected["a-no-symbol"] is None  # though a trade without a symbol is before it
+    assert (expected["a-span-0"], expected["a-span-1"]) == (7.0, 8.0)  # across a span's edge
     assert sum(v is None for v in expected.values()) >= 5
     assert sum(v is not None for v in expected.values()) >= 20
 
