@@ -98,11 +98,12 @@ def _check(
         ctx.err((*at, "value"), f"unknown column '{lk.value}' of {lk.source}")
         return None
     columns = ctx.columns
+    visible = {**columns, **pending}  # what a batch lookup's time and keys may read
     streaming = ctx.spec.mode == "streaming"
     if streaming and lk.source != "trades":
         ctx.err((*at, "from"), "lookups in the stream read trades only; use mode: batch")
         return None
-    ctx.new_names([(lk.name, at)], {**columns, **pending})
+    ctx.new_names([(lk.name, at)], visible)
     if lk.within.seconds > MAX_LOOKUP_WITHIN_SECONDS:
         ctx.err(
             (*at, "within"),
@@ -112,7 +113,7 @@ def _check(
         )
     # in the stream a row's lookup times are known when it arrives: they read the
     # columns before the lookups only
-    scope = Scope(before if streaming else {**columns, **pending}, what=f"lookups.{lk.name}")
+    scope = Scope(before if streaming else visible, what=f"lookups.{lk.name}")
     at_tree = ctx.frag(lk.at, scope)
     trees = [] if at_tree is None else [at_tree]
     keyed: list[str] = []
@@ -124,7 +125,7 @@ def _check(
         tree = ctx.frag(sql, scope)
         if tree is not None:
             trees.append(tree)
-            keyed.append(to_sql(qualify(tree, "src", {**columns, **pending})))
+            keyed.append(to_sql(qualify(tree, "src", visible)))
             match.append((col, to_sql(tree)))
     id_column = ctx.source.id_column if ctx.source else None
     if at_tree is None or id_column is None:
@@ -145,7 +146,7 @@ def _check(
     )
     return _Checked(
         lk,
-        to_sql(qualify(at_tree, "src", {**columns, **pending})),
+        to_sql(qualify(at_tree, "src", visible)),
         tuple(keyed),
         tuple(col for col, _ in match),
         frozenset(c.name for tree in trees for c in tree.find_all(exp.Column)),
@@ -172,9 +173,10 @@ def _stage(ctx: LoweringContext, group: list[_Checked]) -> None:
     other = STREAMS[first.source]
     columns = ctx.columns
     tcol = quote(other.time_column or "")
-    keys = [f"__lookup_{col}" for col in group[0].match]
-    within = max(g.lk.within.seconds for g in group) * 1_000_000
-    width = _span_seconds(within // 1_000_000) * 1_000_000
+    keys = [f"__lookup_key_{col}" for col in group[0].match]
+    within_seconds = max(g.lk.within.seconds for g in group)
+    within = within_seconds * 1_000_000
+    width = _span_seconds(within_seconds) * 1_000_000
 
     def span(us: str) -> str:
         # floor(us / width), for times before 1970 too (DIV rounds towards zero)

@@ -49,26 +49,26 @@ SELECT
   __lookup_row.ttl_epoch,
   __lookup_row.details,
   __lookup_row.signal_sign,
-  MAX(CASE WHEN __lookup_k = 0 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_at_alert,
-  MAX(CASE WHEN __lookup_k = 1 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_1h,
-  MAX(CASE WHEN __lookup_k = 2 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_4h,
-  MAX(CASE WHEN __lookup_k = 3 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_24h
+  MAX(CASE WHEN __lookup_k = 0 AND __lookup_key_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_at_alert,
+  MAX(CASE WHEN __lookup_k = 1 AND __lookup_key_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_1h,
+  MAX(CASE WHEN __lookup_k = 2 AND __lookup_key_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_4h,
+  MAX(CASE WHEN __lookup_k = 3 AND __lookup_key_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 600 SECONDS THEN __lookup_last.price END) AS price_24h
 FROM (
   SELECT
     __lookup_row,
     __lookup_k,
     __lookup_at,
     __lookup_is_row,
-    __lookup_symbol,
+    __lookup_key_symbol,
     LAST_VALUE(__lookup_found) IGNORE NULLS OVER (
-      PARTITION BY __lookup_symbol, __lookup_span
+      PARTITION BY __lookup_key_symbol, __lookup_span
       ORDER BY __lookup_at, __lookup_is_row, __lookup_id
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS __lookup_last
   FROM (
     SELECT
       __lookup_row,
-      __lookup_symbol,
+      __lookup_key_symbol,
       __lookup_probe.k AS __lookup_k,
       __lookup_probe.at AS __lookup_at,
       (UNIX_MICROS(__lookup_probe.at) - PMOD(UNIX_MICROS(__lookup_probe.at), 3600000000)) DIV 3600000000 AS __lookup_span,
@@ -78,7 +78,7 @@ FROM (
     FROM (
       SELECT
         STRUCT(src.alert_id, src.alert_type, src.module_id, src.symbol, src.exchange, src.severity, src.detected_at, src.message, src.ttl_epoch, src.details, src.signal_sign) AS __lookup_row,
-        src.symbol AS __lookup_symbol,
+        src.symbol AS __lookup_key_symbol,
         EXPLODE(ARRAY(STRUCT(0 AS k, src.detected_at AS at), STRUCT(1 AS k, src.detected_at + INTERVAL '1' HOUR AS at), STRUCT(2 AS k, src.detected_at + INTERVAL '4' HOURS AS at), STRUCT(3 AS k, src.detected_at + INTERVAL '24' HOURS AS at))) AS __lookup_probe
       FROM backtester__enrich_alert_directions AS src
     )

@@ -124,24 +124,24 @@ SELECT
   __lookup_row.detected_at,
   __lookup_row.bought_symbol,
   __lookup_row.wallet_label,
-  MAX(CASE WHEN __lookup_k = 0 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 3600 SECONDS THEN __lookup_last.price END) AS price_at_swap,
-  MAX(CASE WHEN __lookup_k = 1 AND __lookup_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 3600 SECONDS THEN __lookup_last.price END) AS price_after
+  MAX(CASE WHEN __lookup_k = 0 AND __lookup_key_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 3600 SECONDS THEN __lookup_last.price END) AS price_at_swap,
+  MAX(CASE WHEN __lookup_k = 1 AND __lookup_key_symbol IS NOT NULL AND __lookup_last.__at > __lookup_at - INTERVAL 3600 SECONDS THEN __lookup_last.price END) AS price_after
 FROM (
   SELECT
     __lookup_row,
     __lookup_k,
     __lookup_at,
     __lookup_is_row,
-    __lookup_symbol,
+    __lookup_key_symbol,
     LAST_VALUE(__lookup_found) IGNORE NULLS OVER (
-      PARTITION BY __lookup_symbol, __lookup_span
+      PARTITION BY __lookup_key_symbol, __lookup_span
       ORDER BY __lookup_at, __lookup_is_row, __lookup_id
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS __lookup_last
   FROM (
     SELECT
       __lookup_row,
-      __lookup_symbol,
+      __lookup_key_symbol,
       __lookup_probe.k AS __lookup_k,
       __lookup_probe.at AS __lookup_at,
       (UNIX_MICROS(__lookup_probe.at) - PMOD(UNIX_MICROS(__lookup_probe.at), 14400000000)) DIV 14400000000 AS __lookup_span,
@@ -151,7 +151,7 @@ FROM (
     FROM (
       SELECT
         STRUCT(src.event_id, src.blockchain, src.event_type, src.tx_hash, src.block_number, src.block_timestamp, src.from_address, src.to_address, src.token_address, src.token_symbol, src.amount, src.amount_usd, src.protocol, src.token_in, src.token_out, src.amount_in_usd, src.amount_out_usd, src.price_impact_pct, src.ingestion_timestamp, src.from_label, src.from_family, src.to_label, src.to_family, src.detected_at, src.bought_symbol, src.wallet_label) AS __lookup_row,
-        src.bought_symbol AS __lookup_symbol,
+        src.bought_symbol AS __lookup_key_symbol,
         EXPLODE(ARRAY(STRUCT(0 AS k, src.block_timestamp AS at), STRUCT(1 AS k, TIMESTAMP_SECONDS(UNIX_SECONDS(src.block_timestamp) + 24 * 3600) AS at))) AS __lookup_probe
       FROM wallet_scorer__enrich_wallet_labels AS src
     )
