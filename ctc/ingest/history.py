@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from ctc.atomic_file import write_text_atomic
 from ctc.events import TRADE_EVENT_FIELDS
 from ctc.ingest.history_client import (
     DEFAULT_BASE_URL,
@@ -54,15 +55,6 @@ def cursor_path_for(out: Path, fmt: str) -> Path:
     return out / "_cursor.json" if fmt == "parquet" else out.with_name(out.name + ".cursor.json")
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _load_cursor(path: Path, params: dict[str, Any], start_ms: int) -> tuple[AggTradeCursor, int]:
     if not path.exists():
         return AggTradeCursor(next_start_ms=start_ms), 0
@@ -78,7 +70,7 @@ def _save_cursor(
     path: Path, params: dict[str, Any], cursor: AggTradeCursor, out_bytes: int, rows: int
 ) -> None:
     payload = {"params": params, "cursor": cursor.to_dict(), "out_bytes": out_bytes, "rows": rows}
-    _write_atomic(path, json.dumps(payload, indent=1))
+    write_text_atomic(path, json.dumps(payload, indent=1), durable=True)
 
 
 def _parse_iso(text: str) -> datetime:

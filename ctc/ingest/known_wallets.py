@@ -32,13 +32,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+
+from ctc.atomic_file import write_text_atomic
 
 #: The hand-kept list, relative to the detectors folder.
 SEED: Final = "reference/labels.csv"
@@ -205,17 +207,11 @@ def merge(sources: Sequence[tuple[Path, Iterable[Row]]]) -> tuple[list[Row], lis
 
 def write_table(rows: Sequence[Row], target: Path) -> None:
     """Write ``rows`` as the CSV the specs read, atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # two writers never share it
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a per-process name is not overwritten by a later run
-        raise
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(target, text.getvalue())
 
 
 def load_labels(detectors_dir: Path, sources: Sequence[Path] = ()) -> LoadResult:

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctc.atomic_file import write_text_atomic
+
 if TYPE_CHECKING:
     from ctc.runtime.hadoop_fs import CheckpointFS
     from ctc.runtime.state import RunState
@@ -106,10 +108,7 @@ def batch_status(
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 class PendingFiles:
