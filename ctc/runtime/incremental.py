@@ -166,6 +166,9 @@ class PlanFrames:
     #: a plan with lookups in a batch that releases none of its rows and closes none of
     #: its windows: only its waiting rows are computed, its alerts and output are NO_ROWS
     idle: bool = False
+    #: a window plan whose new event rows are known on the driver, in a batch that closes
+    #: none of its windows: the rows only join its buffer, and no Spark branch runs
+    quiet: bool = False
 
 
 #: The alerts and output of a plan that emits nothing in this batch: every reader of a
@@ -306,6 +309,18 @@ def plan_frames(
             empty_frame(spark, ddl(dict(columns))).createOrReplaceTempView(prices_view)
         else:
             spark.createDataFrame(read, ddl(dict(columns))).createOrReplaceTempView(prices_view)
+    events = None  # the new event rows, when the driver has them (a projection of trades)
+    if trades is not None and event_stage.kind is StageKind.INPUT and plan.source_view == "trades":
+        events = _events_from(trades, [c for c, _ in event_stage.columns], w.time_column, w, marks)
+        if not plan.lookups and not any(
+            window_closes(t, w, marks.previous, marks.close)
+            for t in (state.plan(plan.module).buffer, events)
+        ):
+            # live, most micro-batches close no window: every result of a window plan
+            # comes from the windows closing now, so the batch's rows only join the buffer
+            step = PlanFrames(plan, marks, frames, quiet=True)
+            step.arrow.update(events=events, alerts=NO_ROWS, output=NO_ROWS)
+            return step
     buffer_view = _state_view(spark, state, plan, "buffer", event_stage.columns)
     ctes = lead + rows
     first = len(ctes)
@@ -325,10 +340,8 @@ def plan_frames(
     # the event rows (buffered and new), for a stage after the aggregation that reads them
     event_ctes = ctes[: first + 1]
     step = PlanFrames(plan, marks, frames, prices=prices)
-    if trades is not None and event_stage.kind is StageKind.INPUT and plan.source_view == "trades":
-        step.arrow["events"] = _events_from(
-            trades, [c for c, _ in event_stage.columns], w.time_column, w, marks
-        )
+    if events is not None:
+        step.arrow["events"] = events
     else:
         frames["events"] = _with(
             ctes[:first],
@@ -457,7 +470,7 @@ def advance(step: PlanFrames, ps: PlanState) -> int:
         ps.buffer = buffer.filter(pc.greater(ends, wm))
     ps.watermark_us = wm
     closed = step.arrow.get("closed")
-    if closed is None and step.idle and ps.history is not None:
+    if closed is None and (step.idle or step.quiet) and ps.history is not None:
         closed = ps.history.slice(0, 0)  # none closed now; the lookback still moves on
     if closed is not None:
         hist = [t for t in (ps.history, closed) if t is not None and t.num_rows]

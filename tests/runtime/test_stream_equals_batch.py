@@ -72,10 +72,9 @@ def test_simulated_stream_equals_batch(spark: Any, tmp_path: Path, rows_first: b
     assert_provenance(stream.values(), SMALL)
 
 
-def test_real_recordings_stream_equals_batch(spark: Any, tmp_path: Path, real_data: Path) -> None:
-    trades = tmp_path / "real.jsonl"
-    write_jsonl(sort_events(hftbacktest_events(real_data)), trades)
-    # ten-second windows, so six minutes of real trades have a baseline to alert against
+def _ten_second_specs(tmp_path: Path) -> list[Path]:
+    """The small tier with ten-second volume windows, so six minutes of real trades have
+    a baseline to alert against."""
     specs = []
     for spec in SMALL:
         doc = yaml.safe_load(spec.read_text(encoding="utf-8"))
@@ -86,6 +85,13 @@ def test_real_recordings_stream_equals_batch(spark: Any, tmp_path: Path, real_da
         out = tmp_path / spec.name
         out.write_text(yaml.safe_dump(doc), encoding="utf-8")
         specs.append(out)
+    return specs
+
+
+def test_real_recordings_stream_equals_batch(spark: Any, tmp_path: Path, real_data: Path) -> None:
+    trades = tmp_path / "real.jsonl"
+    write_jsonl(sort_events(hftbacktest_events(real_data)), trades)
+    specs = _ten_second_specs(tmp_path)
     publish_file(trades, tmp_path / "landing", seconds_per_file=60)
     run_stream(spark, specs, options(tmp_path, lake=False, max_files=2))
     stream = store_alerts(tmp_path / "alerts.db")
@@ -93,6 +99,35 @@ def test_real_recordings_stream_equals_batch(spark: Any, tmp_path: Path, real_da
     assert {a["module_id"] for a in batch} >= {"MOD-001", "MOD-002"}
     _assert_same(stream, batch)
     assert json.loads((tmp_path / "status.json").read_text())["batch_id"] >= 1
+
+
+def test_batches_that_close_no_window_stream_equals_batch(
+    spark: Any, tmp_path: Path, real_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Micro-batches shorter than a window, as live: most close no window of a plan, whose
+    rows then only join its buffer without a Spark query (``PlanFrames.quiet``). The
+    stream still raises exactly the back-test's alerts, and both kinds of batch ran."""
+    from ctc.runtime import detect_levels, incremental
+
+    trades = tmp_path / "real.jsonl"
+    write_jsonl(sort_events(hftbacktest_events(real_data)), trades)
+    specs = _ten_second_specs(tmp_path)
+    publish_file(trades, tmp_path / "landing", seconds_per_file=8)
+    kinds: dict[str, list[bool]] = {}
+
+    def advance(step: incremental.PlanFrames, ps: Any) -> int:
+        kinds.setdefault(step.plan.module, []).append(step.quiet)
+        return incremental.advance(step, ps)
+
+    monkeypatch.setattr(detect_levels, "advance", advance)
+    runner = run_stream(spark, specs, options(tmp_path, lake=False, max_files=1))
+    assert runner.totals.batches >= 30
+    for module in ("MOD-001", "MOD-003"):
+        assert any(kinds[module]) and not all(kinds[module]), (module, kinds[module])
+    stream = store_alerts(tmp_path / "alerts.db")
+    batch = run_backtest(spark, compile_paths(specs), trades).alerts
+    assert {a["module_id"] for a in stream.values()} >= {"MOD-001", "MOD-002"}
+    _assert_same(stream, batch)
 
 
 def test_every_tier_stream_equals_batch_over_many_batches(spark: Any, tmp_path: Path) -> None:
