@@ -77,6 +77,16 @@ def window_closes(buffer: pa.Table | None, w: WindowPlan, previous: int, close: 
     return bool(np.any((hi - size) // slide > (lo - size) // slide))
 
 
+def window_ends_between(w: WindowPlan, previous: int, close: int) -> bool:
+    """Whether any window of ``w`` ends in ``(previous, close]`` (epoch µs), whatever rows
+    it holds: every window ends at ``k * slide + size``. When none does, no window can
+    close in this batch."""
+    if close <= previous:
+        return False
+    size, slide = w.size_seconds * 1_000_000, w.slide_seconds * 1_000_000
+    return (close - size) // slide > (previous - size) // slide
+
+
 def streams_of(plan: Plan, by_module: dict[str, Plan]) -> set[str]:
     """The source streams (``trades``, ``chain_events``) a plan reads, through its upstreams."""
     if plan.source_kind == SourceKind.STREAM:
@@ -312,15 +322,22 @@ def plan_frames(
     events = None  # the new event rows, when the driver has them (a projection of trades)
     if trades is not None and event_stage.kind is StageKind.INPUT and plan.source_view == "trades":
         events = _events_from(trades, [c for c, _ in event_stage.columns], w.time_column, w, marks)
-        if not plan.lookups and not any(
-            window_closes(t, w, marks.previous, marks.close)
-            for t in (state.plan(plan.module).buffer, events)
-        ):
-            # live, most micro-batches close no window: every result of a window plan
-            # comes from the windows closing now, so the batch's rows only join the buffer
-            step = PlanFrames(plan, marks, frames, quiet=True)
-            step.arrow.update(events=events, alerts=NO_ROWS, output=NO_ROWS)
-            return step
+    # the new event rows in Spark, when the driver does not have them
+    events_sql = _with(
+        lead + rows,
+        f"SELECT {event_cols}, {last_end} > {marks.previous} AS {_ON_TIME} "
+        f"FROM `{new}` WHERE {tcol} IS NOT NULL",
+    )
+    if not plan.lookups and _quiet(w, marks, state.plan(plan.module).buffer, events):
+        # live, most micro-batches close no window: every result of a window plan comes
+        # from the windows closing now, so the batch's rows only join the buffer
+        step = PlanFrames(plan, marks, frames, quiet=True)
+        step.arrow.update(alerts=NO_ROWS, output=NO_ROWS)
+        if events is not None:
+            step.arrow["events"] = events
+        else:
+            frames["events"] = events_sql
+        return step
     buffer_view = _state_view(spark, state, plan, "buffer", event_stage.columns)
     ctes = lead + rows
     first = len(ctes)
@@ -343,11 +360,7 @@ def plan_frames(
     if events is not None:
         step.arrow["events"] = events
     else:
-        frames["events"] = _with(
-            ctes[:first],
-            f"SELECT {event_cols}, {last_end} > {marks.previous} AS {_ON_TIME} "
-            f"FROM `{new}` WHERE {tcol} IS NOT NULL",
-        )
+        frames["events"] = events_sql
     if split.baseline is not None:
         base = split.baseline
         closed_view = f"__ctc_{agg.view}__closed"
@@ -380,6 +393,17 @@ def plan_frames(
     frames["alerts"] = _with(ctes, f"SELECT * FROM `{plan.alerts_view}`")
     frames["output"] = _with(ctes, f"SELECT * FROM `{plan.output_view}`")
     return step
+
+
+def _quiet(w: WindowPlan, marks: Marks, buffer: pa.Table | None, events: pa.Table | None) -> bool:
+    """Whether no window of the plan closes in this batch: none of ``w`` ends between
+    the watermarks, or the new event rows are known (``events``) and neither they nor
+    the buffered rows lie in a window that does."""
+    if not window_ends_between(w, marks.previous, marks.close):
+        return True
+    if events is None:
+        return False
+    return not any(window_closes(t, w, marks.previous, marks.close) for t in (buffer, events))
 
 
 def _events_from(
