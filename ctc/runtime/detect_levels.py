@@ -57,15 +57,18 @@ def _nothing_to_do(
     for held in (ps.buffer, ps.pending) if ps is not None else ():
         if held is not None and held.num_rows:
             return False
+    return not _new_rows(plan, stream_rows, done)
+
+
+def _new_rows(plan: Plan, stream_rows: dict[str, int], done: dict[str, PlanFrames]) -> bool:
+    """Whether ``plan``'s source may hold rows in this batch (True when not known)."""
     if plan.source_kind == SourceKind.STREAM:
-        return stream_rows.get(plan.source_view, 1) == 0
+        return stream_rows.get(plan.source_view, 1) != 0
     if plan.source_kind == SourceKind.DETECTOR:
-        return all(d not in done or done[d].arrow["output"].num_rows == 0 for d in plan.depends_on)
+        return any(d in done and done[d].arrow["output"].num_rows for d in plan.depends_on)
     if plan.source_kind == SourceKind.ALERTS:
-        return all(
-            m not in done or done[m].arrow["alerts"].num_rows == 0 for m in plan.source_modules
-        )
-    return False
+        return any(m in done and done[m].arrow["alerts"].num_rows for m in plan.source_modules)
+    return True
 
 
 def _arrivals(plan: Plan, gated: GatedBatch, done: dict[str, PlanFrames]) -> list[pa.ChunkedArray]:
@@ -232,6 +235,7 @@ class DetectorLevels:
                         gated.passed,
                         self._inputs(spark, plan, done),
                         arrivals.get(plan.module),
+                        _new_rows(plan, stream_rows, done),
                     )
                 )
             collect_all(spark, current, self._schemas)

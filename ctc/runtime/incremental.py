@@ -253,6 +253,7 @@ def plan_frames(
     trades: pa.Table | None = None,
     inputs: dict[str, str] | None = None,
     arrivals: Sequence[pa.ChunkedArray] | None = None,
+    new_rows: bool = True,
 ) -> PlanFrames:
     """``plan``'s results in this batch as SQL text over the new rows in its source view
     and, for a window plan, the buffer and history of ``state``'s committed version.
@@ -266,6 +267,8 @@ def plan_frames(
     ``arrivals``: a plan with lookups: the event times of the rows reaching it now (None:
     not known); when the batch can release none of its rows and close none of its
     windows (:func:`asof.releases`), only the wait runs (``PlanFrames.idle``).
+    ``new_rows``: False when the plan's source has no rows in this batch, so a batch that
+    closes none of its windows computes nothing (``PlanFrames.quiet``).
     """
     lead = [(name, f"SELECT * FROM `{view}`") for name, view in (inputs or {}).items()]
     if plan.window is None or marks is None:
@@ -335,9 +338,9 @@ def plan_frames(
         step.arrow.update(alerts=NO_ROWS, output=NO_ROWS)
         if events is not None:
             step.arrow["events"] = events
-        else:
+        elif new_rows:
             frames["events"] = events_sql
-        return step
+        return step  # without events (no new rows), the buffer stays as it is
     buffer_view = _state_view(spark, state, plan, "buffer", event_stage.columns)
     ctes = lead + rows
     first = len(ctes)
@@ -474,7 +477,8 @@ def advance(step: PlanFrames, ps: PlanState) -> int:
     assert plan.window is not None and marks is not None
     w = plan.window
     late = 0
-    if step.idle:  # no new event rows and no window closes now: the buffer stays
+    if step.idle or (step.quiet and "events" not in step.arrow):
+        # no new event rows and no window closes now: the buffer stays
         wm = marks.close
     else:
         events = step.arrow["events"]
