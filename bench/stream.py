@@ -1,7 +1,7 @@
 """Figures of `ctc run` (the streaming runtime), each against a bare baseline of the same run.
 
 Run: .venv/bin/python bench/stream.py [--copies 16] [--max-files 8] [--live-seconds 120]
-     [--ladder] [--skip cold,warm,tiers,fixed,live]
+     [--ladder] [--live-specs small|all] [--skip cold,warm,tiers,fixed,live]
 
 Input: the real Binance BTCUSDT recording in ../shared/data/real, copied 16 times 6
 minutes apart, as binance and as coinbase, in 64 files (bench/inputs.py); 8 files a
@@ -26,7 +26,8 @@ micro-batch, so batches of about 39k trades. Prints:
   * latency, live: a feeder lands about 200 trades/s in 4 files a second, a whale
     every 3 s and a coinbase premium now and then, and `ctc run --trigger-seconds 0.5`
     runs: whale alerts from file landing to row in the hot store (target p99 <= 2 s),
-    spread window alerts from window end (target p99 <= watermark 15 s + 3 s);
+    spread window alerts from window end (target p99 <= watermark 15 s + 3 s); the
+    small tier, or with ``--live-specs all`` every streaming detector;
   * peak memory of the driver (Python) and the JVM, summed (target <= 3 GiB).
 Speed and memory are printed, never asserted: these machines are shared and noisy.
 """
@@ -265,8 +266,11 @@ def _fixed_cost(work: Path) -> float:
     return time.perf_counter() - t
 
 
-def _live(spark: Any, work: Path, seconds: float, rate: int) -> dict[str, list[float]]:
-    """About ``rate`` trades/s stamped 'now' land in 4 files a second; measure latency."""
+def _live(
+    spark: Any, work: Path, seconds: float, rate: int, specs: list[Path]
+) -> dict[str, list[float]]:
+    """About ``rate`` trades/s stamped 'now' land in 4 files a second; ``specs`` run;
+    measure latency."""
     from ctc.compiler import compile_paths
     from ctc.runtime.stream import StreamRunner
 
@@ -346,7 +350,7 @@ def _live(spark: Any, work: Path, seconds: float, rate: int) -> dict[str, list[f
                     pass
             time.sleep(0.02)
 
-    plans = compile_paths(SMALL, with_dependencies=True)
+    plans = compile_paths(specs, with_dependencies=True)
     runner = StreamRunner(spark, plans, _options(work, False, trigger=0.5))
     runner_thread = threading.Thread(target=runner.run, daemon=True)
     runner_thread.start()
@@ -442,6 +446,12 @@ def main() -> None:
     ap.add_argument("--live-seconds", type=float, default=120.0)
     ap.add_argument("--live-rate", type=int, default=200, help="trades per second, live")
     ap.add_argument(
+        "--live-specs",
+        choices=["small", "all"],
+        default="small",
+        help="the detectors of the live phase: the small tier, or every streaming detector",
+    )
+    ap.add_argument(
         "--skip", default="", help="comma list of phases to skip: cold,warm,tiers,fixed,live"
     )
     ap.add_argument(
@@ -526,7 +536,8 @@ def main() -> None:
             print(line, flush=True)
             out.append(line)
         if "live" not in skip:
-            live = _live(spark, base / "live", args.live_seconds, args.live_rate)
+            specs = SMALL if args.live_specs == "small" else [DET]
+            live = _live(spark, base / "live", args.live_seconds, args.live_rate, specs)
             for kind, xs in live.items():
                 label = (
                     "whale, landing → hot store"
