@@ -101,18 +101,11 @@ def test_real_recordings_stream_equals_batch(spark: Any, tmp_path: Path, real_da
     assert json.loads((tmp_path / "status.json").read_text())["batch_id"] >= 1
 
 
-def test_batches_that_close_no_window_stream_equals_batch(
-    spark: Any, tmp_path: Path, real_data: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Micro-batches shorter than a window, as live: most close no window of a plan, whose
-    rows then only join its buffer without a Spark query (``PlanFrames.quiet``). The
-    stream still raises exactly the back-test's alerts, and both kinds of batch ran."""
+def _quiet_flags(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[bool]]:
+    """Record, per module, whether each of its micro-batches was quiet (closed none of its
+    windows: ``PlanFrames.quiet``), as the runner folds each plan's results forward."""
     from ctc.runtime import detect_levels, incremental
 
-    trades = tmp_path / "real.jsonl"
-    write_jsonl(sort_events(hftbacktest_events(real_data)), trades)
-    specs = _ten_second_specs(tmp_path)
-    publish_file(trades, tmp_path / "landing", seconds_per_file=8)
     kinds: dict[str, list[bool]] = {}
 
     def advance(step: incremental.PlanFrames, ps: Any) -> int:
@@ -120,6 +113,20 @@ def test_batches_that_close_no_window_stream_equals_batch(
         return incremental.advance(step, ps)
 
     monkeypatch.setattr(detect_levels, "advance", advance)
+    return kinds
+
+
+def test_batches_that_close_no_window_stream_equals_batch(
+    spark: Any, tmp_path: Path, real_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Micro-batches shorter than a window, as live: most close no window of a plan, whose
+    rows then only join its buffer without a Spark query (``PlanFrames.quiet``). The
+    stream still raises exactly the back-test's alerts, and both kinds of batch ran."""
+    trades = tmp_path / "real.jsonl"
+    write_jsonl(sort_events(hftbacktest_events(real_data)), trades)
+    specs = _ten_second_specs(tmp_path)
+    publish_file(trades, tmp_path / "landing", seconds_per_file=8)
+    kinds = _quiet_flags(monkeypatch)
     runner = run_stream(spark, specs, options(tmp_path, lake=False, max_files=1))
     assert runner.totals.batches >= 30
     for module in ("MOD-001", "MOD-003"):
@@ -327,18 +334,10 @@ def test_every_tier_in_batches_shorter_than_a_window(
     alerts."""
     from streamkit import DETECTORS
 
-    from ctc.runtime import detect_levels, incremental
-
     trades = tmp_path / "trades.jsonl"
     simulate(1.0, trades, seed=7)
     publish_file(trades, tmp_path / "landing", seconds_per_file=120)
-    kinds: dict[str, list[bool]] = {}
-
-    def advance(step: incremental.PlanFrames, ps: Any) -> int:
-        kinds.setdefault(step.plan.module, []).append(step.quiet)
-        return incremental.advance(step, ps)
-
-    monkeypatch.setattr(detect_levels, "advance", advance)
+    kinds = _quiet_flags(monkeypatch)
     plans = compile_paths([DETECTORS])
     streaming = {p.module for p in plans if p.mode == "streaming"}
     runner = run_stream(spark, [DETECTORS], options(tmp_path, lake=False, max_files=1))
