@@ -48,16 +48,15 @@ def _arrow_frame(spark: SparkSession, table: pa.Table, schema: str) -> DataFrame
     return spark.createDataFrame(table, schema)
 
 
-def _nothing_to_do(
-    plan: Plan, state: RunState, stream_rows: dict[str, int], done: dict[str, PlanFrames]
-) -> bool:
-    """Whether ``plan`` has no new input rows and no buffered rows, so it cannot emit
-    anything in this batch (its Spark branches are left out)."""
+def _nothing_to_do(plan: Plan, state: RunState, new_rows: bool) -> bool:
+    """Whether ``plan`` has no new input rows (``new_rows``: :func:`_new_rows`) and no
+    buffered rows, so it cannot emit anything in this batch (its Spark branches are left
+    out)."""
     ps = state.plan(plan.module) if plan.window is not None else None
     for held in (ps.buffer, ps.pending) if ps is not None else ():
         if held is not None and held.num_rows:
             return False
-    return not _new_rows(plan, stream_rows, done)
+    return not new_rows
 
 
 def _new_rows(plan: Plan, stream_rows: dict[str, int], done: dict[str, PlanFrames]) -> bool:
@@ -223,7 +222,8 @@ class DetectorLevels:
                 marks = watermarks(self.plans, state, flush, holds)
             current: list[PlanFrames] = []
             for plan in level:
-                if _nothing_to_do(plan, state, stream_rows, done):
+                new_rows = _new_rows(plan, stream_rows, done)
+                if _nothing_to_do(plan, state, new_rows):
                     skipped.append(plan)
                     continue
                 current.append(
@@ -235,7 +235,7 @@ class DetectorLevels:
                         gated.passed,
                         self._inputs(spark, plan, done),
                         arrivals.get(plan.module),
-                        _new_rows(plan, stream_rows, done),
+                        new_rows,
                     )
                 )
             collect_all(spark, current, self._schemas)

@@ -176,8 +176,9 @@ class PlanFrames:
     #: a plan with lookups in a batch that releases none of its rows and closes none of
     #: its windows: only its waiting rows are computed, its alerts and output are NO_ROWS
     idle: bool = False
-    #: a window plan whose new event rows are known on the driver, in a batch that closes
-    #: none of its windows: the rows only join its buffer, and no Spark branch runs
+    #: a window plan in a batch that closes none of its windows: its new event rows (from
+    #: the driver, or a Spark branch of them alone; none without new rows) only join its
+    #: buffer, its alerts and output are NO_ROWS
     quiet: bool = False
 
 
@@ -477,11 +478,10 @@ def advance(step: PlanFrames, ps: PlanState) -> int:
     assert plan.window is not None and marks is not None
     w = plan.window
     late = 0
-    if step.idle or (step.quiet and "events" not in step.arrow):
-        # no new event rows and no window closes now: the buffer stays
+    events = step.arrow.get("events")
+    if events is None:  # idle, or quiet without new rows: no window closes, the buffer stays
         wm = marks.close
     else:
-        events = step.arrow["events"]
         on_time = events.column(_ON_TIME)
         late = int(pc.sum(pc.cast(pc.invert(on_time), pa.int64())).as_py() or 0)
         accepted = events.filter(on_time).drop_columns([_ON_TIME])
