@@ -3,9 +3,10 @@
 A level is the plans that read nothing but the source streams and the levels before it
 (:func:`plan_levels`). Each level is one Spark job (:func:`ctc.runtime.incremental.collect_all`)
 that reads only the small collected results of the levels before it, so no upstream plan
-is computed again inside a downstream plan's branch. Plans with no new input and nothing
-buffered are left out; their watermark still moves. After the last level each window
-plan's state is folded forward (:func:`ctc.runtime.incremental.advance`).
+is computed again inside a downstream plan's branch; a second one when a plan with a
+baseline closed windows (:func:`ctc.runtime.incremental.collect_later`). Plans with no
+new input and nothing buffered are left out; their watermark still moves. After the last
+level each window plan's state is folded forward (:func:`ctc.runtime.incremental.advance`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ctc.runtime.incremental import (
     SchemaMemo,
     advance,
     collect_all,
+    collect_later,
     plan_frames,
     watermarks,
 )
@@ -239,6 +241,7 @@ class DetectorLevels:
                     )
                 )
             collect_all(spark, current, self._schemas)
+            collect_later(spark, current, self._schemas)
             steps += current
             if on_level is not None:
                 on_level(i, current)

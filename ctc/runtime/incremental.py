@@ -14,9 +14,10 @@ each view holds:
 Watermarks are decided on the driver before the job (:func:`watermarks`), so every
 plan of every tier is one lazy DataFrame chain, and all their results (alerts, output
 rows, new event rows, closed windows) come back in **one** ``toArrow`` job
-(:func:`collect_all`). A chained plan's watermark is held at the oldest window its
-upstream plans may still emit, so it never closes a window before the rows that belong
-in it have arrived (docs/runtime.md).
+(:func:`collect_all`); a plan with a baseline brings back its closed windows there, and
+its alerts and output in a second job over those rows (:func:`collect_later`). A chained
+plan's watermark is held at the oldest window its upstream plans may still emit, so it
+never closes a window before the rows that belong in it have arrived (docs/runtime.md).
 
 At the end of a bounded run (``flush``), every open window closes, so a bounded stream
 gives what a back-test of the same input gives.
@@ -24,7 +25,7 @@ gives what a back-test of the same input gives.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ctc.compiler.plan import Plan, SourceKind, StageKind, WindowPlan
+from ctc.compiler.plan import Plan, SourceKind, StageKind, WindowedStages, WindowPlan
 from ctc.runtime import asof
 from ctc.runtime.sources import ddl, empty_frame
 from ctc.runtime.state import PlanState, RunState
@@ -180,6 +181,9 @@ class PlanFrames:
     #: the driver, or a Spark branch of them alone; none without new rows) only join its
     #: buffer, its alerts and output are NO_ROWS
     quiet: bool = False
+    #: a plan with a baseline: its alerts and output (SELECTs, for a second
+    #: ``collect_all``) from the closed windows the first one brought back
+    later: Callable[[pa.Table], dict[str, str]] | None = None
 
 
 #: The alerts and output of a plan that emits nothing in this batch: every reader of a
@@ -226,17 +230,26 @@ def _state_view(
     threshold can swap), so one partition keeps a replayed window's sums the same to the
     last digit."""
     view = f"__ctc_{plan.module.replace('-', '_')}__{table}"
-    schema = ddl(dict(columns))
     held: pa.Table | None = getattr(state.plan(plan.module), table)
-    if held is None or held.num_rows == 0:
-        frame = empty_frame(spark, schema)
-    elif held.nbytes <= LOCAL_RELATION_BYTES:
-        frame = spark.createDataFrame(held, schema)
+    if held is not None and held.nbytes > LOCAL_RELATION_BYTES:
+        frame = state.frame(spark, f"{plan.module}.{table}", ddl(dict(columns)))
+        frame.coalesce(1).createOrReplaceTempView(view)
     else:
-        frame = state.frame(spark, f"{plan.module}.{table}", schema)
-    frame = frame.coalesce(1)
-    frame.createOrReplaceTempView(view)
+        _rows_view(spark, held, columns, view)
     return view
+
+
+def _rows_view(
+    spark: SparkSession, rows: pa.Table | None, columns: Sequence[tuple[str, str]], view: str
+) -> None:
+    """Register rows the driver holds as ``view``, in one partition in their order (an
+    Arrow table up to :data:`LOCAL_RELATION_BYTES` is a local relation)."""
+    schema = ddl(dict(columns))
+    if rows is None or rows.num_rows == 0:
+        frame = empty_frame(spark, schema)
+    else:
+        frame = spark.createDataFrame(rows, schema)
+    frame.coalesce(1).createOrReplaceTempView(view)
 
 
 def _shared_view(plan: Plan) -> str | None:
@@ -365,22 +378,44 @@ def plan_frames(
         step.arrow["events"] = events
     else:
         frames["events"] = events_sql
-    if split.baseline is not None:
-        base = split.baseline
-        closed_view = f"__ctc_{agg.view}__closed"
-        _analysed_view(spark, _with(ctes, f"SELECT * FROM `{agg.view}`"), closed_view)
-        history_view = _state_view(spark, state, plan, "history", agg.columns)
-        frames["closed"] = f"SELECT * FROM `{closed_view}`"
-        ctes = [
-            (
-                agg.view,
-                f"SELECT * FROM `{history_view}` UNION ALL SELECT * FROM `{closed_view}`",
-            ),
-            (
-                base.view,
-                f"SELECT * FROM (\n{base.sql}\n) AS __base WHERE {end_us} > {marks.previous}",
-            ),
-        ]
+    if split.baseline is None:
+        step.frames.update(_after_frames(spark, plan, split, ctes, event_ctes))
+        return step
+    # a plan with a baseline: its closed windows come back in the level's job, and its
+    # alerts and output in a second one (step.later) over those rows from the driver, so
+    # the windows' aggregation runs once, not again under each branch that reads them
+    frames["closed"] = _with(ctes, f"SELECT * FROM `{agg.view}`")
+    base = split.baseline
+    closed_view = f"__ctc_{agg.view}__closed"
+    history_view = _state_view(spark, state, plan, "history", agg.columns)
+    after = [
+        (agg.view, f"SELECT * FROM `{history_view}` UNION ALL SELECT * FROM `{closed_view}`"),
+        (
+            base.view,
+            f"SELECT * FROM (\n{base.sql}\n) AS __base WHERE {end_us} > {marks.previous}",
+        ),
+    ]
+
+    def later(closed: pa.Table) -> dict[str, str]:
+        _rows_view(spark, closed, agg.columns, closed_view)
+        return _after_frames(spark, plan, split, after, event_ctes)
+
+    step.later = later
+    return step
+
+
+def _after_frames(
+    spark: SparkSession,
+    plan: Plan,
+    split: WindowedStages,
+    ctes: list[tuple[str, str]],
+    event_ctes: list[tuple[str, str]],
+) -> dict[str, str]:
+    """The alerts and output of a window plan: its stages after the aggregation over
+    ``ctes`` (the windows closing now, or their baseline), with the buffered and new
+    event rows (``event_ctes``) for a stage that reads them. The stage that both read is
+    a view analysed once (:func:`_analysed_view`)."""
+    ev = plan.event_view
     shared = _shared_view(plan)
     for stage in split.after:
         if ev in stage.reads and all(name != ev for name, _ in ctes):
@@ -393,10 +428,11 @@ def plan_frames(
             )
             ctes = []
         else:
-            ctes.append((stage.view, stage.sql))
-    frames["alerts"] = _with(ctes, f"SELECT * FROM `{plan.alerts_view}`")
-    frames["output"] = _with(ctes, f"SELECT * FROM `{plan.output_view}`")
-    return step
+            ctes = [*ctes, (stage.view, stage.sql)]
+    return {
+        "alerts": _with(ctes, f"SELECT * FROM `{plan.alerts_view}`"),
+        "output": _with(ctes, f"SELECT * FROM `{plan.output_view}`"),
+    }
 
 
 def _quiet(w: WindowPlan, marks: Marks, buffer: pa.Table | None, events: pa.Table | None) -> bool:
@@ -469,6 +505,26 @@ def collect_all(
         schema = pa.schema(list(column.type))
         batches = [pa.RecordBatch.from_struct_array(c) for c in rows.chunks if len(c)]
         step.arrow[kind] = pa.Table.from_batches(batches, schema=schema)
+
+
+def collect_later(
+    spark: SparkSession, steps: Sequence[PlanFrames], schemas: SchemaMemo | None = None
+) -> None:
+    """After :func:`collect_all`: the alerts and output of the plans with a baseline
+    (``PlanFrames.later``), in one more job over the closed windows the first brought
+    back; none when no window closed (every result of a window plan comes from the
+    windows closing now)."""
+    second = []
+    for step in steps:
+        if step.later is None:
+            continue
+        closed = step.arrow["closed"]
+        if closed.num_rows == 0:
+            step.arrow.update(alerts=NO_ROWS, output=NO_ROWS)
+        else:
+            step.frames = step.later(closed)
+            second.append(step)
+    collect_all(spark, second, schemas)
 
 
 def advance(step: PlanFrames, ps: PlanState) -> int:
