@@ -9,11 +9,20 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from streamkit import DETECTORS, ROOT, SMALL, assert_provenance, store_alerts
+from streamkit import (
+    DETECTORS,
+    ROOT,
+    SMALL,
+    assert_provenance,
+    options,
+    run_stream,
+    store_alerts,
+)
 
 from ctc.runtime.landing import publish_file
 from ctc.simulate import simulate
@@ -119,7 +128,7 @@ def _assert_same_lake(
         )
 
 
-def test_kill_and_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
+def test_kill_and_restart_loses_and_doubles_nothing(spark: Any, tmp_path: Path) -> None:
     trades = tmp_path / "trades.jsonl"
     simulate(1.0, trades, seed=3)
     landing = tmp_path / "landing"
@@ -127,14 +136,11 @@ def test_kill_and_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
     with (landing / "broken.jsonl").open("w") as fh:  # dead letters must survive restarts too
         fh.write('{"event_id": "x1", "price": "oops"}\nnot json\n')
 
+    # the run without kills, in this process's Spark session: the same runtime and
+    # options as `ctc run`, without a JVM start of its own
     clean = tmp_path / "clean"
     clean.mkdir()
-    assert (
-        subprocess.run(
-            _command(clean, landing), cwd=ROOT, capture_output=True, timeout=600
-        ).returncode
-        == 0
-    )
+    run_stream(spark, SMALL, replace(options(clean, max_files=1), landing=landing))
 
     crashed = tmp_path / "crashed"
     crashed.mkdir()
