@@ -3,18 +3,29 @@
 # headless Chromium for the dashboard).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
 # checkov (tests/infra) in its own virtualenv: its pins clash with ctc's dependencies.
-# The version is the one of the `checkov` extra in pyproject.toml.
+# The version is the one of the `checkov` extra in pyproject.toml. Installed while
+# scripts/setup.sh runs (on a fresh machine each takes a minute or more).
 ckstamp=.venv-checkov/.ctc-installed
+checkov_pid=""
 if [ ! -f "$ckstamp" ] || [ pyproject.toml -nt "$ckstamp" ]; then
   echo "test: installing checkov into .venv-checkov (first time: about a minute)" >&2
-  req=$(.venv/bin/python -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["checkov"]))')
-  [ -x .venv-checkov/bin/python ] || "${PYTHON:-python3}" -m venv .venv-checkov
-  .venv-checkov/bin/python -m pip install -q --upgrade pip
-  # shellcheck disable=SC2086
-  .venv-checkov/bin/python -m pip install -q $req
-  touch "$ckstamp"
+  (
+    set -euo pipefail
+    py="${PYTHON:-python3}"
+    req=$("$py" -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["checkov"]))')
+    [ -x .venv-checkov/bin/python ] || "$py" -m venv .venv-checkov
+    .venv-checkov/bin/python -m pip install -q --upgrade pip
+    # shellcheck disable=SC2086
+    .venv-checkov/bin/python -m pip install -q $req
+    touch "$ckstamp"
+  ) &
+  checkov_pid=$!
+fi
+bash scripts/setup.sh
+if [ -n "$checkov_pid" ] && ! wait "$checkov_pid"; then
+  echo "test: installing checkov into .venv-checkov failed" >&2
+  exit 1
 fi
 if [ -z "${CTC_CHROMIUM:-}" ] && { ! command -v chromium >/dev/null 2>&1 \
     || ! command -v chromedriver >/dev/null 2>&1; }; then
