@@ -387,17 +387,19 @@ def plan_frames(
     frames["closed"] = _with(ctes, f"SELECT * FROM `{agg.view}`")
     base = split.baseline
     closed_view = f"__ctc_{agg.view}__closed"
-    history_view = _state_view(spark, state, plan, "history", agg.columns)
-    after = [
-        (agg.view, f"SELECT * FROM `{history_view}` UNION ALL SELECT * FROM `{closed_view}`"),
-        (
-            base.view,
-            f"SELECT * FROM (\n{base.sql}\n) AS __base WHERE {end_us} > {marks.previous}",
-        ),
-    ]
 
     def later(closed: pa.Table) -> dict[str, str]:
+        # the history (the committed version's: state moves on after every level) is
+        # only read when a window closed, so it is registered only then
+        history_view = _state_view(spark, state, plan, "history", agg.columns)
         _rows_view(spark, closed, agg.columns, closed_view)
+        after = [
+            (agg.view, f"SELECT * FROM `{history_view}` UNION ALL SELECT * FROM `{closed_view}`"),
+            (
+                base.view,
+                f"SELECT * FROM (\n{base.sql}\n) AS __base WHERE {end_us} > {marks.previous}",
+            ),
+        ]
         return _after_frames(spark, plan, split, after, event_ctes)
 
     step.later = later
