@@ -22,9 +22,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.ctc-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing ctc and its dependencies into .venv (first time: a few minutes)" >&2
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "setup: installing ctc and its dependencies into .venv (first time: a minute or two)" >&2
+  bash scripts/venv-install.sh .venv -e '.[dev]'
   touch "$stamp"
 fi
 

@@ -15,9 +15,8 @@ if [ ! -f "$ckstamp" ] || [ pyproject.toml -nt "$ckstamp" ]; then
     py="${PYTHON:-python3}"
     req=$("$py" -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["checkov"]))')
     [ -x .venv-checkov/bin/python ] || "$py" -m venv .venv-checkov
-    .venv-checkov/bin/python -m pip install -q --upgrade pip
     # shellcheck disable=SC2086
-    .venv-checkov/bin/python -m pip install -q $req
+    bash scripts/venv-install.sh .venv-checkov $req
     touch "$ckstamp"
   ) &
   checkov_pid=$!
@@ -40,4 +39,4 @@ fi
 # cores the suite takes about 0.8 of its time in one process, which keeps the CPU only 75 %
 # busy (JVM starts, subprocess runs, Python work). CTC_TEST_WORKERS=0,
 # or `-n 0` among the arguments, runs it in this process (for -x, --pdb, a quiet machine).
-.venv/bin/python -m pytest -n "${CTC_TEST_WORKERS:-2}" --dist loadfile "$@"
+.venv/bin/python -m pytest -n "${CTC_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"

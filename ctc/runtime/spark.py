@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 #: With the JVM's own overhead and the Python driver this keeps a run within 3 GiB.
 DEFAULT_DRIVER_MEMORY = "1536m"
 
+#: More driver JVM options, appended to ctc's own (e.g. ``-XX:TieredStopAtLevel=1``, which
+#: the test suite sets: its JVMs see little data, so the JIT's C2 compiler costs more CPU
+#: than it wins back; ADR 0022, second revision).
+DRIVER_JAVA_OPTIONS_ENV = "CTC_DRIVER_JAVA_OPTIONS"
+
 #: Settings every ctc session uses, local or on EMR.
 BASE_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
@@ -62,12 +67,12 @@ def get_spark(
     ``master`` defaults to ``$CTC_SPARK_MASTER`` or ``local[2]``. ``conf``: more settings,
     e.g. a Spark-catalog lake's (:meth:`ctc.sinks.lake.factory.LakeTarget.spark_conf`:
     the Iceberg catalog, extensions and jars). ``java_options``: more driver JVM options
-    (default: those that map the class archive, :mod:`ctc.runtime.jvm_archive`). JVM
-    options and jars only take effect when this call starts the JVM; later calls reuse
-    the running session. The JVM
-    is guarded to die with this process (:mod:`ctc.runtime.jvm_guard`). Unless ``ctc
-    --verbose``, the JVM starts quietly (:mod:`ctc.runtime.jvm_output`: no start-up lines)
-    and Spark's log is off once the session is up.
+    (default: those that map the class archive, :mod:`ctc.runtime.jvm_archive`), and
+    ``$CTC_DRIVER_JAVA_OPTIONS`` after them. JVM options and jars only take effect when
+    this call starts the JVM; later calls reuse the running session. The JVM is guarded to
+    die with this process (:mod:`ctc.runtime.jvm_guard`). Unless ``ctc --verbose``, the
+    JVM starts quietly (:mod:`ctc.runtime.jvm_output`: no start-up lines) and Spark's log
+    is off once the session is up.
     """
     from pyspark.sql import SparkSession
 
@@ -83,7 +88,12 @@ def get_spark(
     every = {**BASE_CONF, **settings(), **(conf or {})}
     key = "spark.driver.extraJavaOptions"
     extra = archive_options() if java_options is None else java_options
-    every[key] = _join_options(BASE_CONF[key], (conf or {}).get(key, ""), extra)
+    every[key] = _join_options(
+        BASE_CONF[key],
+        (conf or {}).get(key, ""),
+        extra,
+        os.environ.get(DRIVER_JAVA_OPTIONS_ENV, ""),
+    )
     if not verbose():
         every = quiet_conf(every)
         launch_quiet_gateway({**every, "spark.master": master, "spark.app.name": app_name})
