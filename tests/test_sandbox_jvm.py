@@ -89,11 +89,17 @@ def _guarded_script(guard: bool) -> str:
         else "from pyspark.sql import SparkSession\n"
         "spark = SparkSession.builder.master('local[1]').appName('ctc-unguarded').getOrCreate()\n"
     )
+    # the guarded JVM is busy when its process dies; the control's waits in a task (its
+    # process dies all the same), so it does not keep a core busy for the 15 s it is given
+    work = (
+        "spark.range(10**12).selectExpr('sum(id * id)').collect()  # busy until killed\n"
+        if guard
+        else "spark.sql(\"SELECT reflect('java.lang.Thread', 'sleep', 600000L)\").collect()\n"
+    )
     return (
         "import subprocess\n" + start + "fd = spark.sparkContext._gateway.proc.stdin.fileno()\n"
         "holder = subprocess.Popen(['sleep', '600'], pass_fds=[fd])\n"
-        "print(holder.pid, flush=True)\n"
-        "spark.range(10**12).selectExpr('sum(id * id)').collect()  # busy until killed\n"
+        "print(holder.pid, flush=True)\n" + work
     )
 
 

@@ -168,8 +168,9 @@ def compile_specs(
 def compile_paths(paths: Sequence[str | Path], with_dependencies: bool = False) -> list[Plan]:
     """Load and compile the specs at ``paths`` (files or folders).
 
-    Specs they depend on are looked up in the same folders; with ``with_dependencies``
-    their Plans are returned too, after those asked for. Raises SpecErrors.
+    Specs they depend on are looked up in the same folders (read only when a spec depends
+    on one not given); with ``with_dependencies`` their Plans are returned too, after
+    those asked for. Raises SpecErrors.
     """
     files = spec_files(paths)
     if not files:
@@ -177,6 +178,11 @@ def compile_paths(paths: Sequence[str | Path], with_dependencies: bool = False) 
             [SpecError(str(p), Position(1, 1), "no detector specs (*.yaml) here") for p in paths]
         )
     specs = load_specs(files)
+    given = {s.module for s in specs}
+    if all(dep in given for s in specs for dep in _deps(s)):
+        # nothing to look up: the folders' other specs are not read (a folder of many
+        # specs made every `ctc validate` of one of them parse them all)
+        return compile_specs(specs, (), with_dependencies)
     folders = sorted({f.parent for f in files})
     context_files = [
         f for f in spec_files(folders) if f.resolve() not in {g.resolve() for g in files}

@@ -298,24 +298,24 @@ def test_every_tier_stream_equals_batch_over_many_batches(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every streaming detector, the chained ones included (MOD-006 reads MOD-002's
-    rows, MOD-007 and MOD-010 read alerts), over the demo's three hours in 38
+    rows, MOD-007 and MOD-010 read alerts), over the demo's three hours in 25
     micro-batches: the stream raises exactly the back-test's alerts.
 
-    - The first hour in two-minute batches, shorter than the chained plans' windows (5
-      and 15 minutes): most close none of them, and the plan then only takes in its rows
-      (MOD-007 and MOD-010 as a Spark branch of their event rows alone).
-    - The next two hours in 15-minute batches. Before chained watermarks were held at
+    - The first half hour in two-minute batches, shorter than the chained plans' windows
+      (5 and 15 minutes): most close none of them, and the plan then only takes in its
+      rows (MOD-007 and MOD-010 as a Spark branch of their event rows alone).
+    - The next two and a half hours in 15-minute batches. Before chained watermarks were held at
       their upstreams', MOD-007 closed windows before MOD-006's flow signals for them
       arrived and lost them (4 of 8 consensus alerts, with 5-minute files)."""
     from streamkit import DETECTORS
 
     trades = tmp_path / "trades.jsonl"
     simulate(3.0, trades, seed=7)  # the demo's data
-    first, rest = tmp_path / "first-hour.jsonl", tmp_path / "rest.jsonl"
+    first, rest = tmp_path / "first-half-hour.jsonl", tmp_path / "rest.jsonl"
     lines = trades.read_text(encoding="utf-8").splitlines(keepends=True)
     start = datetime.fromisoformat(json.loads(lines[0])["timestamp"].replace("Z", "+00:00"))
-    hour = (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
-    cut = next(i for i, ln in enumerate(lines) if json.loads(ln)["timestamp"] >= hour)
+    half = (start + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S")
+    cut = next(i for i, ln in enumerate(lines) if json.loads(ln)["timestamp"] >= half)
     first.write_text("".join(lines[:cut]), encoding="utf-8")
     rest.write_text("".join(lines[cut:]), encoding="utf-8")
     landing = tmp_path / "landing"
@@ -328,7 +328,7 @@ def test_every_tier_stream_equals_batch_over_many_batches(
     streaming = {p.module for p in plans if p.mode == "streaming"}
     assert {"MOD-006", "MOD-007", "MOD-010"} <= streaming
     runner = run_stream(spark, [DETECTORS], options(tmp_path, lake=False, max_files=1))
-    assert runner.totals.batches >= 36
+    assert runner.totals.batches >= 24
     for module in ("MOD-006", "MOD-007", "MOD-010"):
         assert any(kinds[module]) and not all(kinds[module]), (module, kinds[module])
     stream = store_alerts(tmp_path / "alerts.db")
