@@ -128,15 +128,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 #: put the one-test SIGKILL file at the end).
 HEAVY_FIRST = (
     "tests/runtime/test_stream_equals_batch.py",
-    "tests/runtime/test_first_hour.py",
     "tests/test_fixtures.py",
-    "tests/runtime/test_restart.py",
+    "tests/runtime/test_first_hour.py",
     "tests/runtime/test_wallet_scorer_stream.py",
+    "tests/runtime/test_restart.py",
     "tests/runtime/test_backtest_cache.py",
-    "tests/test_oracle_small_tier.py",
     "tests/runtime/test_state_store.py",
     "tests/test_sandbox_jvm.py",
-    "tests/test_broken_specs.py",
+    "tests/review/test_classify.py",
+    "tests/stores/test_conformance.py",
+    "tests/runtime/test_large_tier_real.py",
     "tests/runtime/test_daily_batch.py",
 )
 
